@@ -1,0 +1,24 @@
+"""Every package's blueprints, registered by the composition root (layer L4)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from training.core.health import health_bp
+from training.dashboard.views import dashboard_bp
+from training.extensions import csrf
+from training.org.api import org_api
+from training.org.views.admin import admin_bp
+from training.org.views.auth import auth_bp
+
+WEB_BLUEPRINTS = (health_bp, auth_bp, admin_bp, dashboard_bp)
+API_BLUEPRINTS = (org_api,)
+
+
+def register_all(app: Flask) -> None:
+    """Register web blueprints (form CSRF) and API blueprints (CSRF checked per request, see app.py)."""
+    for blueprint in WEB_BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    for blueprint in API_BLUEPRINTS:
+        csrf.exempt(blueprint)
+        app.register_blueprint(blueprint)

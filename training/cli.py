@@ -1,0 +1,34 @@
+"""CLI of the composition root: registers every package's command group and ``flask demo``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from training.extensions import db
+from training.org.cli import org_cli
+from training.org.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_organisation
+from training.org.models import User
+
+demo_cli = AppGroup("demo", help="演示数据。")
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """载入演示数据（幂等：重复运行不会重复创建）。"""
+    counts = load_demo_organisation()
+    db.session.commit()
+    click.echo(f"演示数据：新增部门 {counts['departments']} 个，新增人员 {counts['users']} 人。")
+    click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}，仅供演示）：" + "、".join(a[0] for a in DEMO_ACCOUNTS))
+
+
+@demo_cli.command("is-empty")
+def demo_is_empty() -> None:
+    """退出码 0 表示数据库中还没有任何人员（`make run` 据此决定是否载入演示数据）。"""
+    raise SystemExit(0 if db.session.scalar(db.select(User.id).limit(1)) is None else 1)
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(org_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,1 @@
+"""The kernel (layer L0): base model helpers, clock, errors, audit, markdown, signals, security."""

@@ -1,0 +1,55 @@
+"""Markdown to sanitized HTML: render with Python-Markdown, then clean with nh3's allow-list (Indico's way)."""
+
+from __future__ import annotations
+
+import markdown as md
+import nh3
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "details", "div",
+    "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins",
+    "kbd", "li", "mark", "ol", "p", "pre", "s", "samp", "section", "small", "span", "strong", "sub",
+    "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"class", "id", "title", "lang"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align", "scope"},
+    "ol": {"start"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+MARKDOWN_EXTENSIONS = ["tables", "footnotes", "toc", "admonition", "fenced_code", "sane_lists", "attr_list"]
+EXTENSION_CONFIGS = {
+    "toc": {"permalink": "#", "permalink_title": "", "toc_depth": "2-3"},
+    "footnotes": {"BACKLINK_TITLE": ""},
+}
+
+
+def sanitize_html(html: str) -> str:
+    """Keep only allow-listed tags, attributes and URL schemes; links get ``rel=noopener noreferrer``."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def render_markdown(text: str) -> str:
+    """Render Markdown (tables, footnotes, anchors, admonitions, fenced code) to sanitized HTML."""
+    html = md.markdown(text or "", extensions=MARKDOWN_EXTENSIONS, extension_configs=EXTENSION_CONFIGS,
+                       output_format="html")
+    return sanitize_html(html)
+
+
+def render_markdown_with_toc(text: str) -> tuple[str, str]:
+    """Like :func:`render_markdown` and also return the sanitized table of contents HTML."""
+    converter = md.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=EXTENSION_CONFIGS,
+                            output_format="html")
+    html = converter.convert(text or "")
+    return sanitize_html(html), sanitize_html(getattr(converter, "toc", ""))

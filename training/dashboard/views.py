@@ -1,0 +1,29 @@
+"""``/``: the home page, one section per role the user holds."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from training.dashboard import services
+from training.org.constants import Role
+from training.org.permissions import is_admin, scope_paths
+
+dashboard_bp = Blueprint("dashboard", __name__, template_folder="templates")
+
+
+@dashboard_bp.get("/")
+@login_required
+def home():
+    user = current_user
+    context = {
+        "trail": services.department_trail(user.department),
+        "hours_target": services.annual_hours_target(user.rank),
+        "admin_summary": services.people_summary(user) if is_admin(user) else None,
+        "recent_events": services.recent_audit_events() if is_admin(user) else [],
+        "hr_summary": services.people_summary(user, Role.HR) if scope_paths(user, Role.HR) else None,
+        "leader_units": [(root, services.child_headcounts(root))
+                         for root in services.scope_roots(user, Role.LEADER)]
+        if user.has_role(Role.LEADER) and not is_admin(user) else [],
+    }
+    return render_template("dashboard/home.html", **context)

@@ -1,0 +1,47 @@
+"""The navigation bar by role (composition root: it names endpoints of every package)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from training.core.clock import utcnow
+from training.extensions import SUPPORTED_LOCALES, select_locale
+from training.org.constants import DEPARTMENT_KIND_LABELS, ROLE_LABELS
+from training.org.permissions import can_use_people_admin, can_view_audit_log, is_admin
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object
+    visible: object  # callable(user) -> bool
+
+
+NAV_ITEMS = (
+    NavItem("dashboard.home", _l("首页"), lambda user: True),
+    NavItem("admin.users", _l("人员管理"), can_use_people_admin),
+    NavItem("admin.departments", _l("组织机构"), can_use_people_admin),
+    NavItem("admin.audit_log", _l("审计日志"), can_view_audit_log),
+)
+
+
+def nav_items() -> list[dict]:
+    """Items the current user may open, with the active one marked."""
+    if not current_user.is_authenticated:
+        return []
+    active_prefix = (request.endpoint or "").split(".")[0]
+    return [{"url": url_for(item.endpoint), "label": item.label,
+             "active": request.endpoint == item.endpoint
+             or (item.endpoint.split(".")[0] == active_prefix and active_prefix not in ("dashboard", "admin"))}
+            for item in NAV_ITEMS if item.visible(current_user)]
+
+
+def template_context() -> dict:
+    """Globals every template may use."""
+    return {"nav_items": nav_items, "current_locale": select_locale(), "locales": SUPPORTED_LOCALES,
+            "role_labels": ROLE_LABELS, "department_kind_labels": DEPARTMENT_KIND_LABELS, "is_admin": is_admin,
+            "current_year": utcnow().year}

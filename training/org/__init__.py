@@ -1,0 +1,1 @@
+"""People and organisation (layer L0): departments, users, roles, accounts."""

@@ -1,0 +1,1 @@
+"""Use cases of the organisation package. Each public function owns its transaction."""
