@@ -8,7 +8,7 @@ PORT ?= 5000
 WORKERS ?= 2
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint bench translations setup setup-dev clean
+.PHONY: run test lint bench translations i18n-update setup setup-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ test: setup-dev
 
 bench: setup-dev
 	$(BIN)/python -m bench.run
+
+# After adding or changing user-facing strings: refresh the catalogues, then translate the new English entries.
+i18n-update: setup-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --ignore-dirs=.venv \
+		-o training/translations/messages.pot .
+	$(BIN)/pybabel update -i training/translations/messages.pot -d training/translations --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

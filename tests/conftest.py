@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Iterator
 
@@ -45,7 +46,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(url),
-        "RATELIMIT_STORAGE_URI": "memory://",
+        # Redis in CI (TEST_REDIS_URL), memory otherwise: the rate-limit tests run on the configured storage.
+        "RATELIMIT_STORAGE_URI": os.environ.get("TEST_REDIS_URL") or "memory://",
         "SERVER_NAME": None,
     })
     limiter.enabled = False  # the rate-limit tests switch it on for themselves
@@ -76,7 +78,15 @@ def app_ctx(app: Flask) -> Iterator[Flask]:
         db.session.remove()
 
 
-class CsrfClient(FlaskClient):
+class IsolatedClient(FlaskClient):
+    """Runs every request in a fresh ``contextvars`` context, so it gets its own app context (``g``, database
+    session) as in production, even while the test itself holds an app context for its factories."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+class CsrfClient(IsolatedClient):
     """A test client that sends a valid CSRF token with every state-changing request, as a browser page would."""
 
     def open(self, *args, **kwargs):
@@ -104,7 +114,7 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def raw_client(app: Flask) -> FlaskClient:
     """A client that sends no CSRF token (to prove requests without one are refused)."""
-    app.test_client_class = FlaskClient
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

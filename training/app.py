@@ -19,7 +19,7 @@ from training.config import load_config
 from training.core import api as api_core
 from training.core.errors import DomainError
 from training.core.security import HttpsAwareSessionInterface, add_security_headers
-from training.extensions import babel, csrf, db, limiter, login_manager, migrate
+from training.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
 from training.org.services.accounts import load_session_user, user_for_bearer_token
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
@@ -51,7 +51,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PACKAGE_ROOT.parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
@@ -151,8 +151,9 @@ def _register_error_handlers(app: Flask) -> None:
     @app.before_request
     def force_password_change():
         allowed = {"auth.change_password", "auth.logout", "static", "health.healthz", "auth.set_language"}
-        if (current_user.is_authenticated and current_user.must_change_password
-                and request.endpoint not in allowed and not api_core.is_api_request()):
+        # Cheap checks first: API calls and allowed pages never load the user here.
+        if (not api_core.is_api_request() and request.endpoint not in allowed
+                and current_user.is_authenticated and current_user.must_change_password):
             from flask import redirect, url_for
 
             return redirect(url_for("auth.change_password"))

@@ -44,4 +44,4 @@ def select_locale() -> str:
     return chosen if chosen in SUPPORTED_LOCALES else "zh_CN"
 
 
-babel = Babel(locale_selector=select_locale)
+babel = Babel()

@@ -21,3 +21,10 @@ def healthz():
         db.session.rollback()
         return jsonify({"status": "error", "database": "unreachable"}), 503
     return jsonify({"status": "ok", "database": db.engine.dialect.name})
+
+
+@health_bp.get("/livez")
+@limiter.exempt
+def livez():
+    """Liveness: the process answers (no database). Also the baseline endpoint of the benchmarks."""
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}

@@ -10,9 +10,11 @@ from sqlalchemy import select
 
 from training.core.errors import DomainError
 from training.extensions import db
-from training.org.constants import Role
+from training.org.constants import DepartmentKind, Role
 from training.org.models import Department, RoleGrant, User
 from training.org.services import roster
+from training.org.services.accounts import check_password_rules
+from training.org.services.departments import add_department
 
 org_cli = AppGroup("org", help="组织机构与人员管理。")
 
@@ -76,6 +78,10 @@ def create_admin(employee_no: str, name: str, department_code: str, password: st
         raise click.ClickException(f"部门 {department_code} 不存在")
     if db.session.scalar(select(User.id).where(User.employee_no == employee_no)):
         raise click.ClickException(f"工号 {employee_no} 已存在")
+    try:
+        check_password_rules(password)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
     user = User(employee_no=employee_no, name=name, department=department, rank="一级主任科员",
                 must_change_password=False)
     user.set_password(password)
@@ -84,3 +90,23 @@ def create_admin(employee_no: str, name: str, department_code: str, password: st
     db.session.add(RoleGrant(user_id=user.id, role=Role.ADMIN))
     db.session.commit()
     click.echo(f"已创建管理员 {employee_no}")
+
+
+@org_cli.command("add-department")
+@click.argument("code")
+@click.argument("name")
+@click.option("--kind", type=click.Choice([k.value for k in DepartmentKind]), default=DepartmentKind.BUREAU.value)
+@click.option("--parent", "parent_code", default=None, help="上级部门编码（省略则为顶级部门）。")
+def add_department_command(code: str, name: str, kind: str, parent_code: str | None) -> None:
+    """新增部门（首次部署时建立顶级部门）。"""
+    parent = None
+    if parent_code:
+        parent = db.session.scalar(select(Department).where(Department.code == parent_code))
+        if parent is None:
+            raise click.ClickException(f"上级部门 {parent_code} 不存在")
+    try:
+        department = add_department(code, name, kind, parent)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"已新增部门 {department.code}（{department.path}）")

@@ -68,7 +68,7 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
     grants: Mapped[list[RoleGrant]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin", foreign_keys="RoleGrant.user_id"
+        back_populates="user", cascade="all, delete-orphan", lazy="select", foreign_keys="RoleGrant.user_id"
     )
 
     def get_id(self) -> str:

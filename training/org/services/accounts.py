@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from training.core.audit import record_audit
 from training.core.clock import utcnow
@@ -122,14 +122,20 @@ def list_api_tokens(user: User) -> list[ApiToken]:
 
 
 def user_for_bearer_token(token: str) -> User | None:
-    """The active user a usable token belongs to; notes when it was last used (at most once a minute)."""
+    """The active user a usable token belongs to (one query); notes when it was last used, at most once a
+    minute so that a busy client does not turn every read into a write."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
-    if record is None or not record.is_usable() or not record.user.is_active:
-        return None
     now = utcnow()
-    if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1):
-        record.last_used_at = now
+    row = db.session.execute(
+        select(User, ApiToken.id, ApiToken.last_used_at).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _hash_token(token), ApiToken.revoked_at.is_(None),
+               or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now), User.is_active.is_(True))
+    ).first()
+    if row is None:
+        return None
+    user, token_id, last_used_at = row
+    if last_used_at is None or now - last_used_at > timedelta(minutes=1):
+        db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         db.session.commit()
-    return record.user
+    return user

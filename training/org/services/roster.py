@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from zipfile import BadZipFile
 
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
@@ -104,7 +105,7 @@ def read_roster(content: bytes) -> RosterPreview:
     preview = RosterPreview()
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError, TypeError):
+    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError, TypeError):
         preview.file_errors.append(_("无法读取文件：请上传 .xlsx 格式的 Excel 文件"))
         return preview
     sheet = workbook.worksheets[0]

@@ -69,7 +69,7 @@ def change_password():
         except DomainError as error:
             form.new_password.errors = [*form.new_password.errors, error.message]
         else:
-            login_user(current_user)  # re-issue this session with the new session version
+            login_user(current_user._get_current_object())  # re-issue this session with the new version
             flash(_("密码已修改，其他设备上的登录已失效"), "success")
             return redirect(url_for("dashboard.home"))
     return render_template("org/change_password.html", form=form), 422 if form.errors else 200
