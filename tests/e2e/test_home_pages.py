@@ -37,6 +37,7 @@ def test_wrong_password_and_language_switch(page, live_server, demo_data):
     page.get_by_label("密码").fill("wrong-password-123")
     page.get_by_role("button", name="登录").click()
     assert "账号或密码错误" in page.content()
-    page.select_option("#lang-select", "en")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.select_option("#lang-select", "en")  # app.js submits the form on change
     assert page.locator("html").get_attribute("lang") == "en"
+    assert "Log in to E-Gov Academy" in page.content()
