@@ -30,7 +30,7 @@ translations: $(VENV)/.installed
 
 run: setup
 	$(BIN)/flask db upgrade
-	@if $(BIN)/flask demo is-empty; then $(BIN)/flask demo load; fi
+	@if $(BIN)/flask demo is-empty; then $(BIN)/flask demo load; else $(BIN)/flask courseware sync; fi
 	@echo "E-Gov Academy: http://$(HOST):$(PORT)/  — demo accounts admin, examiner, reviewer, hr, leader, learner; password egov-demo-2026 (demo only)"
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 

@@ -148,3 +148,17 @@ def bearer_lua(token: str, method: str = "GET", body: str | None = None) -> str:
     if body is not None:
         lines += ['wrk.headers["Content-Type"] = "application/json"', f"wrk.body = [[{body}]]"]
     return "\n".join(lines) + "\n"
+
+
+def compare(baseline: tuple[str, str, str | None], candidate: tuple[str, str, str | None], *, seconds: int,
+            rounds: int = 3) -> tuple[LoadResult, LoadResult, float]:
+    """Alternate baseline and candidate runs ``rounds`` times (so drift hits both) and return the median run of
+    each and the median of the per-round ratios. Each tuple is (name, url, lua script or None)."""
+    pairs = []
+    for _ in range(rounds):
+        base = run_wrk(baseline[0], baseline[1], seconds=seconds, lua=baseline[2])
+        cand = run_wrk(candidate[0], candidate[1], seconds=seconds, lua=candidate[2])
+        pairs.append((base, cand, cand.requests_per_second / base.requests_per_second))
+    pairs.sort(key=lambda pair: pair[2])
+    base, cand, ratio = pairs[len(pairs) // 2]
+    return base, cand, ratio

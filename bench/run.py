@@ -10,10 +10,10 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import http_baseline
+from bench import heartbeat, http_baseline
 from bench.harness import ROOT, prepared_database
 
-BENCHMARKS = [("HTTP pipeline", http_baseline.run)]
+BENCHMARKS = [("HTTP pipeline", http_baseline.run), ("Study heartbeat", heartbeat.run)]
 REPORT = ROOT / "docs" / "performance.md"
 
 

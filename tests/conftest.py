@@ -17,6 +17,7 @@ from sqlalchemy import text
 from tests import factories
 from training.app import create_app
 from training.config import engine_options
+from training.core.caches import clear_process_caches
 from training.extensions import db, limiter
 
 CSRF_RAW = "test-csrf-raw-token"
@@ -59,6 +60,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 def _clean_database(app: Flask) -> Iterator[None]:
     """Every test starts from empty tables (real commits, real constraints: no mocked database)."""
     yield
+    clear_process_caches()
     with app.app_context():
         db.session.remove()
         tables = [table.name for table in reversed(db.metadata.sorted_tables)]

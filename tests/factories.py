@@ -63,3 +63,35 @@ def make_org() -> Org:
     yl_bureau = make_department("YL-RS", "云岭市人社局", yl)
     yl_division = make_department("YL-RS-01", "公务员管理科", yl_bureau, kind="division")
     return Org(province, qc, qc_bureau, qc_division, yl, yl_bureau, yl_division)
+
+
+def make_course(code: str = "M1-01", *, minutes: tuple[int, ...] = (30, 20, 10), kind: str = "required",
+                tiers: tuple[str, ...] = ("一般干部",), credit_hours=None):
+    """A module (with two knowledge points), a course and its lessons, rendered like synced content."""
+    from courseware.models import Course, KnowledgePoint, Lesson, SyllabusModule
+    from training.core.markdown import render_markdown_with_toc, to_plain_text
+
+    module_code = code.split("-")[0]
+    module = db.session.scalar(db.select(SyllabusModule).where(SyllabusModule.code == module_code))
+    if module is None:
+        module = SyllabusModule(code=module_code, title=f"模块{module_code}", tiers=list(tiers),
+                                competencies=["学习能力"], position=int(module_code[1:]))
+        db.session.add(module)
+        db.session.flush()
+        for n in (1, 2):
+            db.session.add(KnowledgePoint(code=f"{module_code}.{n}", module_id=module.id, title=f"知识点{n}",
+                                          competency="学习能力", position=n))
+        db.session.flush()
+    kps = list(db.session.scalars(db.select(KnowledgePoint).where(KnowledgePoint.module_id == module.id)))
+    course = Course(code=code, module_id=module.id, title=f"课程{code}", summary="简介", kind=kind, tiers=list(tiers),
+                    credit_hours=credit_hours, total_minutes=sum(minutes), lesson_count=len(minutes))
+    db.session.add(course)
+    db.session.flush()
+    for position, length in enumerate(minutes, start=1):
+        body = f"## 第{position}节\n\n电子政务课时正文{position}。\n\n## 要点回顾\n\n- 要点\n"
+        html, toc = render_markdown_with_toc(body)
+        db.session.add(Lesson(course_id=course.id, slug=f"{position:02d}-lesson", position=position,
+                              title=f"{code} 第{position}课", minutes=length, body_md=body, body_html=html, toc_html=toc,
+                              search_text=to_plain_text(html), knowledge_points=kps[:1]))
+    db.session.commit()
+    return course

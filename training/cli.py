@@ -6,6 +6,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from courseware.cli import courseware_cli
+from courseware.demo import load_demo_courseware
 from training.extensions import db
 from training.org.cli import org_cli
 from training.org.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_organisation
@@ -20,6 +22,9 @@ def demo_load() -> None:
     counts = load_demo_organisation()
     db.session.commit()
     click.echo(f"演示数据：新增部门 {counts['departments']} 个，新增人员 {counts['users']} 人。")
+    report, learners = load_demo_courseware()
+    click.echo(f"课件：新增课程 {report.created['course']} 门、课时 {report.created['lesson']} 个；"
+               f"为 {learners} 人生成学习进度。")
     click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}，仅供演示）：" + "、".join(a[0] for a in DEMO_ACCOUNTS))
 
 
@@ -31,4 +36,5 @@ def demo_is_empty() -> None:
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(org_cli)
+    app.cli.add_command(courseware_cli)
     app.cli.add_command(demo_cli)

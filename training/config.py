@@ -53,6 +53,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "20 per minute;200 per hour"),
         "LOCKOUT_THRESHOLD": int(env.get("LOCKOUT_THRESHOLD", "10")),
         "LOCKOUT_MINUTES": int(env.get("LOCKOUT_MINUTES", "15")),
+        "SINGLE_SESSION_LOGIN": env.get("SINGLE_SESSION_LOGIN", "1") == "1",
         "PASSWORD_MIN_LENGTH": 12,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -65,4 +66,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "BEHIND_PROXY": env.get("BEHIND_PROXY", "") == "1",
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", ""),
+        "STUDY_HEARTBEAT_SECONDS": int(env.get("STUDY_HEARTBEAT_SECONDS", "30")),
+        "STUDY_IDLE_SECONDS": int(env.get("STUDY_IDLE_SECONDS", "300")),
+        # Beats closer together than this are not accepted (the benchmark sets 0 to force the write path).
+        "STUDY_MIN_BEAT_SECONDS": int(env.get("STUDY_MIN_BEAT_SECONDS", "5")),
     }

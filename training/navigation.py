@@ -8,6 +8,7 @@ from flask import request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from courseware.permissions import can_configure_study_hours
 from training.core.clock import utcnow
 from training.extensions import SUPPORTED_LOCALES, select_locale
 from training.org.constants import DEPARTMENT_KIND_LABELS, ROLE_LABELS
@@ -23,9 +24,13 @@ class NavItem:
 
 NAV_ITEMS = (
     NavItem("dashboard.home", _l("首页"), lambda user: True),
+    NavItem("courseware.courses", _l("课程中心"), lambda user: True),
+    NavItem("courseware.syllabus", _l("培训大纲"), lambda user: True),
+    NavItem("courseware.learning_record", _l("学习档案"), lambda user: True),
     NavItem("admin.users", _l("人员管理"), can_use_people_admin),
     NavItem("admin.departments", _l("组织机构"), can_use_people_admin),
     NavItem("admin.audit_log", _l("审计日志"), can_view_audit_log),
+    NavItem("courseware_edit.study_hours", _l("学时规则"), can_configure_study_hours),
 )
 
 
@@ -36,7 +41,8 @@ def nav_items() -> list[dict]:
     active_prefix = (request.endpoint or "").split(".")[0]
     return [{"url": url_for(item.endpoint), "label": item.label,
              "active": request.endpoint == item.endpoint
-             or (item.endpoint.split(".")[0] == active_prefix and active_prefix not in ("dashboard", "admin"))}
+             or (item.endpoint == "courseware.courses" and active_prefix == "courseware"
+                 and request.endpoint not in (i.endpoint for i in NAV_ITEMS))}
             for item in NAV_ITEMS if item.visible(current_user)]
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import html as html_lib
+import re
+
 import markdown as md
 import nh3
+from markdown.extensions.toc import slugify_unicode
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "details", "div",
@@ -23,7 +27,7 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 MARKDOWN_EXTENSIONS = ["tables", "footnotes", "toc", "admonition", "fenced_code", "sane_lists", "attr_list"]
 EXTENSION_CONFIGS = {
-    "toc": {"permalink": "#", "permalink_title": "", "toc_depth": "2-3"},
+    "toc": {"permalink": "#", "permalink_title": "", "toc_depth": "2-3", "slugify": slugify_unicode},
     "footnotes": {"BACKLINK_TITLE": ""},
 }
 
@@ -53,3 +57,10 @@ def render_markdown_with_toc(text: str) -> tuple[str, str]:
                             output_format="html")
     html = converter.convert(text or "")
     return sanitize_html(html), sanitize_html(getattr(converter, "toc", ""))
+
+
+def to_plain_text(html: str) -> str:
+    """Text of sanitized HTML, whitespace folded: for search indexes and snippets."""
+    html = re.sub(r'<a class="headerlink"[^>]*>.*?</a>', "", html)  # the "#" permalinks of headings
+    text = html_lib.unescape(nh3.clean(html, tags=set(), attributes={}))
+    return re.sub(r"\s+", " ", text).strip()

@@ -9,7 +9,7 @@ from sqlalchemy import and_, case, func, select
 from training.core.audit import AuditEvent
 from training.core.clock import utcnow
 from training.extensions import db
-from training.org.constants import SENIOR_RANKS, Role
+from training.org.constants import Role
 from training.org.models import Department, User
 from training.org.permissions import scope_clause, scope_paths
 
@@ -22,12 +22,6 @@ class PeopleSummary:
     never_logged_in: int
     locked: int
     departments: int
-
-
-def annual_hours_target(rank: str) -> int:
-    """Annual 学时 target by rank: 550 per 5 years (110 a year) for county/division level and 四级调研员 and
-    above, 90 for everyone else (《干部教育培训工作条例》, DOMAIN.md §3)."""
-    return 110 if rank in SENIOR_RANKS else 90
 
 
 def department_trail(department: Department) -> list[Department]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
+from courseware.services.records import learner_overview
 from training.dashboard import services
 from training.org.constants import Role
 from training.org.permissions import is_admin, scope_paths
@@ -18,7 +19,7 @@ def home():
     user = current_user
     context = {
         "trail": services.department_trail(user.department),
-        "hours_target": services.annual_hours_target(user.rank),
+        "learning": learner_overview(user),
         "admin_summary": services.people_summary(user) if is_admin(user) else None,
         "recent_events": services.recent_audit_events() if is_admin(user) else [],
         "hr_summary": services.people_summary(user, Role.HR) if scope_paths(user, Role.HR) else None,

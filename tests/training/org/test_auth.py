@@ -102,10 +102,28 @@ def test_api_token_endpoint_is_rate_limited(client, learner, rate_limited):
     assert statuses[-1] == 429
 
 
-def test_password_change_ends_other_sessions(app, client, learner):
+@pytest.fixture
+def several_sessions(app):
+    """Allow one account several sessions (SINGLE_SESSION_LOGIN off), to test what ends them."""
+    app.config["SINGLE_SESSION_LOGIN"] = False
+    yield
+    app.config["SINGLE_SESSION_LOGIN"] = True
+
+
+def test_a_new_login_ends_the_previous_session(app, client, learner):
+    first_device = app.test_client()
+    assert post_login(first_device, "L0001", DEFAULT_PASSWORD).status_code == 302
+    assert first_device.get("/").status_code == 200
+    assert post_login(client, "L0001", DEFAULT_PASSWORD).status_code == 302
+    assert client.get("/").status_code == 200
+    assert first_device.get("/").status_code == 302
+
+
+def test_password_change_ends_other_sessions(app, client, learner, several_sessions):
     other_device = app.test_client()
     assert post_login(other_device, "L0001", DEFAULT_PASSWORD).status_code == 302
     assert post_login(client, "L0001", DEFAULT_PASSWORD).status_code == 302
+    assert other_device.get("/").status_code == 200
     response = client.post("/account/password", data={
         "current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert response.status_code == 302
@@ -130,10 +148,11 @@ def test_weak_passwords_are_refused(client, learner, new, message):
     assert db.session.get(User, learner.id).check_password(DEFAULT_PASSWORD)
 
 
-def test_logout_everywhere(app, client, learner):
+def test_logout_everywhere(app, client, learner, several_sessions):
     other_device = app.test_client()
     post_login(other_device, "L0001", DEFAULT_PASSWORD)
     post_login(client, "L0001", DEFAULT_PASSWORD)
+    assert other_device.get("/").status_code == 200
     client.post("/account/logout-everywhere")
     assert client.get("/").status_code == 302
     assert other_device.get("/").status_code == 302

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, select, update
 
 from training.core.audit import record_audit
 from training.core.clock import utcnow
@@ -33,7 +33,8 @@ def check_password_rules(password: str, user: User | None = None) -> None:
 
 def authenticate(employee_no: str, password: str) -> User:
     """Check credentials; count failures and lock the account for ``LOCKOUT_MINUTES`` after
-    ``LOCKOUT_THRESHOLD`` consecutive failures. Commits the counters either way."""
+    ``LOCKOUT_THRESHOLD`` consecutive failures. With ``SINGLE_SESSION_LOGIN`` a successful login ends the
+    user's other sessions. Commits either way."""
     user = db.session.scalar(select(User).where(User.employee_no == employee_no.strip()))
     if user is None or not user.is_active:
         raise AuthenticationFailed(_("账号或密码错误"))
@@ -51,6 +52,8 @@ def authenticate(employee_no: str, password: str) -> User:
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = utcnow()
+    if current_app.config["SINGLE_SESSION_LOGIN"]:
+        user.session_version += 1  # a new login elsewhere ends the old session (防挂机, DOMAIN.md §3)
     db.session.commit()
     return user
 
@@ -76,15 +79,31 @@ def logout_everywhere(user: User) -> None:
     db.session.commit()
 
 
-def load_session_user(session_id: str) -> User | None:
-    """Flask-Login's user loader: ``"<id>:<session_version>"`` → an active user whose version matches."""
+def parse_session_id(session_id: str) -> tuple[int, int] | None:
+    """``"<id>:<session_version>"`` → (id, version), or None when malformed."""
     user_id, _sep, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.is_active or user.session_version != int(version):
+    return (int(user_id), int(version)) if user_id.isdigit() and version.isdigit() else None
+
+
+def load_session_user(session_id: str) -> User | None:
+    """Flask-Login's user loader: an active user whose session version matches the one in the cookie."""
+    parsed = parse_session_id(session_id)
+    user = db.session.get(User, parsed[0]) if parsed else None
+    if user is None or not user.is_active or user.session_version != parsed[1]:
         return None
     return user
+
+
+_SESSION_CHECK = select(User.session_version).where(User.id == bindparam("user_id"), User.is_active.is_(True))
+
+
+def session_user_id(session_id: str) -> int | None:
+    """The id behind a session identity, checked with one prebuilt query and no ORM objects (hot paths)."""
+    parsed = parse_session_id(session_id)
+    if parsed is None:
+        return None
+    version = db.session.connection().execute(_SESSION_CHECK, {"user_id": parsed[0]}).scalar()
+    return parsed[0] if version == parsed[1] else None
 
 
 def _hash_token(token: str) -> str:
@@ -121,21 +140,29 @@ def list_api_tokens(user: User) -> list[ApiToken]:
         select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())))
 
 
-def user_for_bearer_token(token: str) -> User | None:
-    """The active user a usable token belongs to (one query); notes when it was last used, at most once a
-    minute so that a busy client does not turn every read into a write."""
+_TOKEN_LOOKUP = (
+    select(ApiToken.id, ApiToken.user_id, ApiToken.expires_at, ApiToken.last_used_at)
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None), User.is_active.is_(True))
+)
+
+
+def user_id_for_bearer_token(token: str) -> int | None:
+    """The id of the active user a usable token belongs to (one prebuilt query). Notes when the token was last
+    used, at most once a minute, so a busy client does not turn every read into a write."""
     if not token.startswith(TOKEN_PREFIX):
         return None
+    row = db.session.connection().execute(_TOKEN_LOOKUP, {"token_hash": _hash_token(token)}).first()
     now = utcnow()
-    row = db.session.execute(
-        select(User, ApiToken.id, ApiToken.last_used_at).join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _hash_token(token), ApiToken.revoked_at.is_(None),
-               or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now), User.is_active.is_(True))
-    ).first()
-    if row is None:
+    if row is None or (row.expires_at is not None and row.expires_at <= now):
         return None
-    user, token_id, last_used_at = row
-    if last_used_at is None or now - last_used_at > timedelta(minutes=1):
-        db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        db.session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
         db.session.commit()
-    return user
+    return row.user_id
+
+
+def user_for_bearer_token(token: str) -> User | None:
+    """Flask-Login's request loader for bearer tokens: the token's active user."""
+    user_id = user_id_for_bearer_token(token)
+    return db.session.get(User, user_id) if user_id else None

@@ -15,6 +15,10 @@
   });
   // Hide the submit button of auto-submitting forms when JS runs.
   document.querySelectorAll("[data-js-hide]").forEach(function (el) { el.hidden = true; });
+  // Print links.
+  document.querySelectorAll("[data-print]").forEach(function (link) {
+    link.addEventListener("click", function (event) { event.preventDefault(); window.print(); });
+  });
   // Copy-to-clipboard buttons: data-copy="#element-id".
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     button.addEventListener("click", function () {
