@@ -83,7 +83,7 @@ def test_clock_runs_while_active_and_stops_when_hidden(page, live_server, study_
 
 def test_idle_learner_is_asked_and_the_clock_pauses(page, live_server, study_setup, fast_clock):
     fast_clock["STUDY_IDLE_SECONDS"] = 3
-    lesson, learner = study_setup
+    lesson, _learner = study_setup
     open_lesson(page, live_server, lesson.id)
     page.wait_for_function("document.querySelector('[data-status]').textContent === '计时中'")
     prompt = page.get_by_role("alertdialog")
