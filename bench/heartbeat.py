@@ -65,7 +65,23 @@ def run(env: dict[str, str], seconds: int) -> list[dict]:
                                      heartbeat_lua(tokens, lessons, bare=True)),
                                     ("POST /api/v1/lessons/<id>/heartbeat (write path)", base + "/",
                                      heartbeat_lua(tokens, lessons)), seconds=seconds)
+    credited = credited_seconds(env)
     return [
         {"benchmark": bare.name, "result": bare, "ratio": 1.0, "target": "baseline"},
-        {"benchmark": beat.name, "result": beat, "ratio": ratio, "target": "≥ 0.40×"},
+        {"benchmark": beat.name, "result": beat, "ratio": ratio, "target": "≥ 0.40×",
+         "note": f"the bench officials were credited {credited['seconds']:,} study seconds on {credited['rows']:,} "
+                 f"lessons: the beats took the crediting write path"},
     ]
+
+
+def credited_seconds(env: dict[str, str]) -> dict[str, int]:
+    """How much study time the bench officials were credited (proves the write path was exercised)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(env["DATABASE_URL"])
+    with engine.connect() as connection:
+        rows, seconds = connection.execute(text(
+            "SELECT COUNT(*), COALESCE(SUM(p.seconds), 0) FROM lesson_progress p JOIN users u ON u.id = p.user_id "
+            "WHERE u.employee_no LIKE 'B%'")).one()
+    engine.dispose()
+    return {"rows": rows, "seconds": seconds}

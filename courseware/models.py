@@ -143,16 +143,18 @@ class LessonProgress(db.Model):
     seconds: Mapped[int] = mapped_column(default=0)
     reached_end: Mapped[bool] = mapped_column(default=False)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The clock's anchor on this lesson: time before it has been credited (or the clock restarted then).
     last_beat_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
 
 
 class StudyClock(db.Model):
-    """Each learner's one running study clock: which lesson it runs on and when the last beat was accepted.
-    One row per user makes 'one lesson at a time' a property of the data."""
+    """Each learner's one study clock: the lesson it runs on (None while paused) and when it last moved.
+    One row per user makes 'one lesson at a time' a property of the data; the time anchor of the running lesson
+    is its progress row's ``last_beat_at``."""
 
     __tablename__ = "study_clocks"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lessons.id", ondelete="SET NULL"))
-    last_beat_at: Mapped[datetime | None]
+    moved_at: Mapped[datetime | None]

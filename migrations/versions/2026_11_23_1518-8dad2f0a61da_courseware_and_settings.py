@@ -153,7 +153,7 @@ def upgrade():
     op.create_table('study_clocks',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('lesson_id', sa.Integer(), nullable=True),
-    sa.Column('last_beat_at', sa.DateTime(), nullable=True),
+    sa.Column('moved_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['lesson_id'], ['lessons.id'], name=op.f('fk_study_clocks_lesson_id_lessons'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_study_clocks_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_study_clocks'))
