@@ -48,9 +48,9 @@ def write_report(sections, seconds: int) -> None:
         f"- Measured: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}",
         f"- Server: gunicorn, 2 sync workers, loopback; load: wrk, 1 thread, 8 connections, {seconds} s per run",
-        "- Each pair (baseline, candidate) is run three times, alternating; the table shows the median round and the",
-        "  median ratio. Baselines are the bare `/livez` endpoint of the same server (no database), driven by the same",
-        "  wrk script as the candidate where the candidate needs one, so client-side cost is equal on this 2-core host.",
+        "- Each pair (baseline, candidate) is run three times, alternating; the table shows the median round and",
+        "  the median ratio. Baselines are the bare `/livez` endpoint of the same server (no database), driven by",
+        "  the same wrk script as the candidate where it needs one, so client cost is equal on this 2-core host.",
         "",
     ]
     for title, rows in sections:
