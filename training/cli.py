@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from courseware.cli import courseware_cli
 from courseware.demo import load_demo_courseware
+from question_bank.shipped import load_shipped_questions
 from training.extensions import db
 from training.org.cli import org_cli
 from training.org.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_organisation
@@ -25,6 +26,7 @@ def demo_load() -> None:
     report, learners = load_demo_courseware()
     click.echo(f"课件：新增课程 {report.created['course']} 门、课时 {report.created['lesson']} 个；"
                f"为 {learners} 人生成学习进度。")
+    click.echo(f"题库：新增已审核试题 {load_shipped_questions()} 道。")
     click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}，仅供演示）：" + "、".join(a[0] for a in DEMO_ACCOUNTS))
 
 
