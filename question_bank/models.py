@@ -39,6 +39,8 @@ class Question(TimestampMixin, db.Model):
     knowledge_point_id: Mapped[int | None] = mapped_column(ForeignKey("knowledge_points.id"), index=True)
     competency: Mapped[str] = mapped_column(String(16), default="")
     stem_text: Mapped[str] = mapped_column(Text, default="")
+    # normalised stem (similarity.normalise_stem): exact duplicates in one indexed lookup
+    stem_key: Mapped[str] = mapped_column(String(64), default="", index=True)
     # manual | shipped | excel | gift | aiken | moodle
     source: Mapped[str] = mapped_column(String(16), default="manual")
     source_ref: Mapped[str] = mapped_column(String(255), default="")
@@ -73,6 +75,16 @@ class QuestionVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     question: Mapped[Question] = relationship(back_populates="versions")
+
+
+class QuestionNgram(db.Model):
+    """A prefix token of a question's current stem (see similarity.py): the near-duplicate index."""
+
+    __tablename__ = "question_ngrams"
+
+    ngram: Mapped[str] = mapped_column(String(8), primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True,
+                                             index=True)
 
 
 class QuestionReview(db.Model):

@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from courseware.cli import courseware_cli
 from courseware.demo import load_demo_courseware
+from question_bank.cli import questions_cli
 from question_bank.shipped import load_shipped_questions
 from training.extensions import db
 from training.org.cli import org_cli
@@ -39,4 +40,5 @@ def demo_is_empty() -> None:
 def register_cli(app: Flask) -> None:
     app.cli.add_command(org_cli)
     app.cli.add_command(courseware_cli)
+    app.cli.add_command(questions_cli)
     app.cli.add_command(demo_cli)

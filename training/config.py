@@ -66,6 +66,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "BEHIND_PROXY": env.get("BEHIND_PROXY", "") == "1",
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", ""),
+        "DUPLICATE_THRESHOLD": float(env.get("DUPLICATE_THRESHOLD", "0.8")),
         "STUDY_HEARTBEAT_SECONDS": int(env.get("STUDY_HEARTBEAT_SECONDS", "30")),
         "STUDY_IDLE_SECONDS": int(env.get("STUDY_IDLE_SECONDS", "300")),
         # Beats closer together than this are not accepted (the benchmark sets 0 to force the write path).

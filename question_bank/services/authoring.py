@@ -27,6 +27,7 @@ from question_bank.models import (
     QuestionVersion,
 )
 from question_bank.permissions import can_author_questions, can_review_questions
+from question_bank.services.duplicates import index_question
 from question_bank.types import QUESTION_TYPES
 from training.core.audit import record_audit
 from training.core.errors import PermissionDenied
@@ -115,6 +116,7 @@ def add_question(actor_id: int | None, draft: QuestionDraft, *, status: str = DR
     _apply_version(question, draft, 1, actor_id, known.get(draft.knowledge_point) if draft.knowledge_point else None)
     db.session.flush()
     question.code = f"Q{question.id:06d}"
+    index_question(question)
     return question
 
 
@@ -145,6 +147,7 @@ def edit_question(actor: User, question: Question, draft: QuestionDraft) -> Ques
                              known.get(draft.knowledge_point) if draft.knowledge_point else None)
     before = question.status
     question.status = DRAFT
+    index_question(question)
     record_audit(actor.id, "question.edit", "question", question.id, version=version.number, status=[before, DRAFT])
     db.session.commit()
     return version

@@ -1,8 +1,8 @@
 """question bank
 
-Revision ID: d50e0dd3e4f9
+Revision ID: 967ad68fd195
 Revises: 8dad2f0a61da
-Create Date: 2026-11-23 16:01:11.039269
+Create Date: 2026-11-23 16:14:00.775341
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'd50e0dd3e4f9'
+revision = '967ad68fd195'
 down_revision = '8dad2f0a61da'
 branch_labels = None
 depends_on = None
@@ -31,6 +31,7 @@ def upgrade():
     sa.Column('knowledge_point_id', sa.Integer(), nullable=True),
     sa.Column('competency', sa.String(length=16), nullable=False),
     sa.Column('stem_text', sa.Text(), nullable=False),
+    sa.Column('stem_key', sa.String(length=64), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('source_ref', sa.String(length=255), nullable=False),
     sa.Column('tags', sa.JSON(), nullable=False),
@@ -49,6 +50,16 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_questions_knowledge_point_id'), ['knowledge_point_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_questions_module_id'), ['module_id'], unique=False)
         batch_op.create_index('ix_questions_source', ['source', 'source_ref'], unique=False)
+        batch_op.create_index(batch_op.f('ix_questions_stem_key'), ['stem_key'], unique=False)
+
+    op.create_table('question_ngrams',
+    sa.Column('ngram', sa.String(length=8), nullable=False),
+    sa.Column('question_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['question_id'], ['questions.id'], name=op.f('fk_question_ngrams_question_id_questions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('ngram', 'question_id', name=op.f('pk_question_ngrams'))
+    )
+    with op.batch_alter_table('question_ngrams', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_question_ngrams_question_id'), ['question_id'], unique=False)
 
     op.create_table('question_versions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -105,7 +116,12 @@ def downgrade():
         batch_op.drop_index('ix_question_versions_content_hash')
 
     op.drop_table('question_versions')
+    with op.batch_alter_table('question_ngrams', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_question_ngrams_question_id'))
+
+    op.drop_table('question_ngrams')
     with op.batch_alter_table('questions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_questions_stem_key'))
         batch_op.drop_index('ix_questions_source')
         batch_op.drop_index(batch_op.f('ix_questions_module_id'))
         batch_op.drop_index(batch_op.f('ix_questions_knowledge_point_id'))
