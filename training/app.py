@@ -10,6 +10,7 @@ from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from sqlalchemy import event
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -18,6 +19,7 @@ from training import navigation
 from training.config import load_config
 from training.core import api as api_core
 from training.core.errors import DomainError
+from training.core.markdown import render_inline_markdown, render_markdown
 from training.core.security import HttpsAwareSessionInterface, add_security_headers
 from training.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
 from training.org.services.accounts import load_session_user, user_for_bearer_token
@@ -43,6 +45,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_cli(app)
     app.after_request(add_security_headers)
     app.context_processor(navigation.template_context)
+    # Markdown from the database (question stems, options, explanations) is rendered and sanitized here.
+    app.jinja_env.filters["markdown"] = lambda text: Markup(render_markdown(text or ""))
+    app.jinja_env.filters["markdown_inline"] = lambda text: Markup(render_inline_markdown(text or ""))
     return app
 
 

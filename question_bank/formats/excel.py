@@ -63,7 +63,7 @@ def _row(row: dict[str, str], ref: str, knowledge_points: dict[str, tuple[str, s
     options = [row.get(name, "") for name in OPTION_COLUMNS]
     while options and not options[-1]:
         options.pop()
-    key = _key(kind, row.get("答案", ""), errors)
+    key = key_from_text(kind, row.get("答案", ""), errors)
     kp = knowledge_points.get(row.get("知识点", "")) if row.get("知识点") else None
     if row.get("知识点") and kp is None:
         errors.append(f"知识点“{row['知识点']}”不在大纲中")
@@ -85,7 +85,8 @@ def _row(row: dict[str, str], ref: str, knowledge_points: dict[str, tuple[str, s
     return ParsedQuestion(ref, errors=errors) if errors else ParsedQuestion(ref, draft=draft)
 
 
-def _key(kind: str, text: str, errors: list[str]):
+def key_from_text(kind: str, text: str, errors: list[str]):
+    """The key of a ``kind`` question from its text form (the template's 答案 column and the editor)."""
     if kind in ("single", "multiple"):
         return "".join(sorted(set(re.sub(r"[\s,，、;；]", "", text).upper())))
     if kind == "true_false":

@@ -64,3 +64,11 @@ def to_plain_text(html: str) -> str:
     html = re.sub(r'<a class="headerlink"[^>]*>.*?</a>', "", html)  # the "#" permalinks of headings
     text = html_lib.unescape(nh3.clean(html, tags=set(), attributes={}))
     return re.sub(r"\s+", " ", text).strip()
+
+
+def render_inline_markdown(text: str) -> str:
+    """Like :func:`render_markdown` for a one-line fragment (an option): without the wrapping paragraph."""
+    html = render_markdown(text)
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        return html[3:-4]
+    return html
