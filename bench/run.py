@@ -10,10 +10,11 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import heartbeat, http_baseline
+from bench import heartbeat, http_baseline, question_bank
 from bench.harness import ROOT, prepared_database
 
-BENCHMARKS = [("HTTP pipeline", http_baseline.run), ("Study heartbeat", heartbeat.run)]
+BENCHMARKS = [("HTTP pipeline", http_baseline.run), ("Study heartbeat", heartbeat.run),
+              ("Question bank", question_bank.run)]
 REPORT = ROOT / "docs" / "performance.md"
 
 

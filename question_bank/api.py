@@ -8,7 +8,9 @@ from flask_login import current_user
 
 from question_bank.errors import QuestionInvalid
 from question_bank.permissions import can_use_bank
+from question_bank.services.authoring import review_question
 from question_bank.services.browse import QuestionFilter, list_questions
+from question_bank.services.history import get_question
 from question_bank.services.importing import FORMATS, commit_import, detect_format, preview_import
 from training.core.api import API_PREFIX, api_login_required, json_error
 
@@ -61,3 +63,16 @@ def import_questions():
         body = error.details.as_json() if hasattr(error.details, "as_json") else {}
         return jsonify({**body, "error": {"code": error.code, "message": error.message}}), 422
     return jsonify(report.as_json()), 201
+
+
+@question_api.post("/questions/<int:question_id>/review")
+@api_login_required
+def review(question_id: int):
+    """``{"decision": "approve" | "reject", "comment": "…"}``: review a question in review (never one's own)."""
+    body = request.get_json(silent=True) or {}
+    decision = body.get("decision")
+    if decision not in ("approve", "reject"):
+        return json_error("bad_request", _("decision 应为 approve 或 reject"), 400)
+    question = get_question(current_user, question_id)
+    review_question(current_user, question, decision == "approve", str(body.get("comment", "")))
+    return jsonify({"id": question.id, "code": question.code, "status": question.status})

@@ -123,3 +123,17 @@ def test_import_page_previews_then_commits(client, bank, examiner):
     token = good.text.split('name="token" type="hidden" value="')[1].split('"')[0]
     assert client.post("/bank/import/commit", data={"token": token, "format": "excel"}).status_code == 302
     assert db.session.scalar(db.select(db.func.count(Question.id)).where(Question.source == "excel")) == 1
+
+
+def test_review_api_refuses_ones_own_question(client, bank, org, reviewer):
+    both = make_user(org.province, employee_no="X0002", roles=[("examiner", None), ("reviewer", None)])
+    own = create_question(both, QuestionDraft(type="true_false", stem_md="电子政务重在政务，不在电子。", key=True,
+                                              knowledge_point="M1.3"))
+    submit_for_review(both, own)
+    login_as(client, both)
+    refused = client.post(f"/api/v1/questions/{own.id}/review", json={"decision": "approve"})
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "forbidden"
+    login_as(client, reviewer)
+    assert client.post(f"/api/v1/questions/{own.id}/review", json={"decision": "reject"}).status_code == 409
+    done = client.post(f"/api/v1/questions/{own.id}/review", json={"decision": "approve"})
+    assert done.status_code == 200 and done.json["status"] == "approved"
