@@ -67,32 +67,53 @@ def _conditions(criteria: QuestionFilter, module, kp, author) -> list:
     return conditions
 
 
+def _base_filters(criteria: QuestionFilter):
+    """Joins needed by the filters, so that unfiltered counts read the questions table alone."""
+    module, kp, author = aliased(SyllabusModule), aliased(KnowledgePoint), aliased(User)
+    joins = []
+    if criteria.module:
+        joins.append((module, module.id == Question.module_id))
+    if criteria.knowledge_point:
+        joins.append((kp, kp.id == Question.knowledge_point_id))
+    if criteria.author:
+        joins.append((author, author.id == Question.author_id))
+    return joins, _conditions(criteria, module, kp, author)
+
+
+def _filtered(query, criteria: QuestionFilter):
+    joins, conditions = _base_filters(criteria)
+    for target, onclause in joins:
+        query = query.join(target, onclause)
+    return query.where(*conditions)
+
+
 def list_questions(viewer: User, criteria: QuestionFilter, page: int = 1,
                    per_page: int = 50) -> tuple[list[QuestionRow], int]:
     """One page of matching questions (newest first) and the total; bank users only."""
     if not can_use_bank(viewer):
         raise PermissionDenied(_("题库仅向命题、审题人员开放"))
+    total = db.session.scalar(_filtered(select(func.count(Question.id)), criteria)) or 0
+    ids = db.session.scalars(_filtered(select(Question.id), criteria).order_by(Question.id.desc())
+                             .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    if not ids:
+        return [], total
     module, kp, author = aliased(SyllabusModule), aliased(KnowledgePoint), aliased(User)
-    base = (select(Question.id, Question.code, Question.status, Question.type, Question.difficulty, module.code,
-                   kp.code, Question.competency, Question.stem_text, author.name, Question.current_version)
-            .outerjoin(module, module.id == Question.module_id).outerjoin(kp, kp.id == Question.knowledge_point_id)
-            .outerjoin(author, author.id == Question.author_id)
-            .where(*_conditions(criteria, module, kp, author)))
-    total = db.session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
-    rows = db.session.execute(base.order_by(Question.id.desc()).limit(per_page)
-                              .offset((max(page, 1) - 1) * per_page)).all()
+    rows = db.session.execute(
+        select(Question.id, Question.code, Question.status, Question.type, Question.difficulty, module.code,
+               kp.code, Question.competency, Question.stem_text, author.name, Question.current_version)
+        .outerjoin(module, module.id == Question.module_id).outerjoin(kp, kp.id == Question.knowledge_point_id)
+        .outerjoin(author, author.id == Question.author_id)
+        .where(Question.id.in_(ids)).order_by(Question.id.desc())).all()
     return [QuestionRow(*row) for row in rows], total
 
 
 def coverage(viewer: User, criteria: QuestionFilter) -> dict[tuple[str, str, int], int]:
-    """How many questions match per module × type × difficulty, so examiners see where the bank is thin."""
+    """How many questions match per module × type × difficulty, so examiners see where the bank is thin
+    (grouped on the questions table; module codes are looked up afterwards for the handful of modules)."""
     if not can_use_bank(viewer):
         raise PermissionDenied(_("题库仅向命题、审题人员开放"))
-    module, kp, author = aliased(SyllabusModule), aliased(KnowledgePoint), aliased(User)
-    rows = db.session.execute(
-        select(module.code, Question.type, Question.difficulty, func.count())
-        .outerjoin(module, module.id == Question.module_id).outerjoin(kp, kp.id == Question.knowledge_point_id)
-        .outerjoin(author, author.id == Question.author_id)
-        .where(*_conditions(criteria, module, kp, author))
-        .group_by(module.code, Question.type, Question.difficulty))
-    return {(code or "—", kind, difficulty): n for code, kind, difficulty, n in rows}
+    rows = db.session.execute(_filtered(
+        select(Question.module_id, Question.type, Question.difficulty, func.count()), criteria)
+        .group_by(Question.module_id, Question.type, Question.difficulty)).all()
+    codes = dict(db.session.execute(select(SyllabusModule.id, SyllabusModule.code)).all())
+    return {(codes.get(module_id, "—"), kind, difficulty): n for module_id, kind, difficulty, n in rows}

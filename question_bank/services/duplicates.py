@@ -54,11 +54,15 @@ def find_similar(texts: list[tuple[str, str]], threshold: float | None = None,
     candidates = {ref: {qid for token in tokens for qid in postings.get(token, ())} - set(exclude)
                   for ref, tokens in prefixes.items()}
     stems = _stems({qid for ids in candidates.values() for qid in ids})
+    tokens = {qid: bigrams(stem) for qid, (_code, stem) in stems.items()}  # once per candidate, not per pair
     found = []
     for ref, ids in candidates.items():
-        for qid in ids:
-            if qid in stems:
-                score = jaccard(wanted[ref], bigrams(stems[qid][1]))
+        size = len(wanted[ref])
+        for qid in ids & tokens.keys():
+            other = tokens[qid]
+            # Jaccard ≥ t needs t·|a| ≤ |b| ≤ |a|/t: most candidates fail this without a set operation.
+            if threshold * size <= len(other) <= size / threshold:
+                score = jaccard(wanted[ref], other)
                 if score >= threshold:
                     found.append(SimilarQuestion(ref, qid, stems[qid][0], stems[qid][1], round(score, 3)))
     found.sort(key=lambda item: (item.ref, -item.similarity))
