@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from question_bank.errors import QuestionInvalid
 from question_bank.services.browse import QuestionFilter
+from question_bank.services.duplicates import reindex_all
 from question_bank.services.exporting import EXPORT_FORMATS, export_questions
 from question_bank.services.importing import FORMATS, commit_import, detect_format, preview_import
 from training.extensions import db
@@ -78,3 +79,10 @@ def export_command(file: Path, fmt: str, module: str, status: str, kind: str, ac
     data, count = export_questions(_actor(actor_no), QuestionFilter(module=module, status=status, type=kind), fmt)
     file.write_bytes(data)
     click.echo(f"已导出 {count} 道试题到 {file}")
+
+
+@questions_cli.command("reindex")
+def reindex_command() -> None:
+    """重建近似重复检测索引（更换 data/common_bigrams.txt 后运行）。"""
+    count = reindex_all()
+    click.echo(f"已重建 {count} 道试题的相似度索引。")

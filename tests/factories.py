@@ -7,6 +7,8 @@ from functools import cache
 
 from werkzeug.security import generate_password_hash
 
+from courseware.models import Course, KnowledgePoint, Lesson, SyllabusModule
+from training.core.markdown import render_markdown_with_toc, to_plain_text
 from training.extensions import db
 from training.org.models import Department, RoleGrant, User
 from training.org.services.departments import add_department
@@ -68,9 +70,6 @@ def make_org() -> Org:
 def make_course(code: str = "M1-01", *, minutes: tuple[int, ...] = (30, 20, 10), kind: str = "required",
                 tiers: tuple[str, ...] = ("一般干部",), credit_hours=None):
     """A module (with two knowledge points), a course and its lessons, rendered like synced content."""
-    from courseware.models import Course, KnowledgePoint, Lesson, SyllabusModule
-    from training.core.markdown import render_markdown_with_toc, to_plain_text
-
     module_code = code.split("-")[0]
     module = db.session.scalar(db.select(SyllabusModule).where(SyllabusModule.code == module_code))
     if module is None:

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -16,6 +16,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from training import navigation
+from training.blueprints import register_all
+from training.cli import register_cli
 from training.config import load_config
 from training.core import api as api_core
 from training.core.errors import DomainError
@@ -103,8 +105,6 @@ def _protect_api_writes() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from training.blueprints import register_all  # composition root: the list of every package's blueprints
-
     register_all(app)
 
 
@@ -149,8 +149,6 @@ def _register_error_handlers(app: Flask) -> None:
     def unauthorized():
         if api_core.is_api_request():
             return api_core.json_error("unauthorized", _("请先登录或提供有效的访问令牌"), 401)
-        from flask import redirect, url_for
-
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
     @app.before_request
@@ -159,13 +157,9 @@ def _register_error_handlers(app: Flask) -> None:
         # Cheap checks first: API calls and allowed pages never load the user here.
         if (not api_core.is_api_request() and request.endpoint not in allowed
                 and current_user.is_authenticated and current_user.must_change_password):
-            from flask import redirect, url_for
-
             return redirect(url_for("auth.change_password"))
         return None
 
 
 def _register_cli(app: Flask) -> None:
-    from training.cli import register_cli
-
     register_cli(app)

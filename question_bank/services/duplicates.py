@@ -88,3 +88,17 @@ def _stems(ids: set[int]) -> dict[int, tuple[str, str]]:
                                   .where(Question.id.in_(ordered[start:start + CHUNK]), Question.status != RETIRED))
         result.update({qid: (code, stem) for qid, code, stem in rows})
     return result
+
+
+def reindex_all(batch: int = 1000) -> int:
+    """Rebuild the prefix index of every question, a batch per transaction; returns how many were indexed."""
+    last_id, count = 0, 0
+    while True:
+        questions = db.session.scalars(select(Question).where(Question.id > last_id).order_by(Question.id)
+                                       .limit(batch)).all()
+        if not questions:
+            return count
+        for question in questions:
+            index_question(question)
+        db.session.commit()
+        last_id, count = questions[-1].id, count + len(questions)

@@ -35,8 +35,10 @@ def test_wrong_password_and_language_switch(page, live_server, demo_data):
     page.goto(f"{live_server}/login")
     page.get_by_label("账号（工号）").fill("learner")
     page.get_by_label("密码").fill("wrong-password-123")
-    page.get_by_role("button", name="登录").click()
-    assert "账号或密码错误" in page.content()
+    with page.expect_navigation():
+        page.get_by_role("button", name="登录").click()
+    page.locator(".flash-error").wait_for()
+    assert "账号或密码错误" in page.locator(".flash-error").inner_text()
     with page.expect_navigation():
         page.select_option("#lang-select", "en")  # app.js submits the form on change
     assert page.locator("html").get_attribute("lang") == "en"

@@ -19,7 +19,7 @@ from question_bank.formats.excel import HEADERS, draft_row, read_excel, write_ex
 from question_bank.formats.gift import parse_gift
 from question_bank.formats.moodle_xml import parse_moodle_xml
 from question_bank.formats.writers import draft_to_gift, draft_to_moodle, moodle_document
-from question_bank.models import Question
+from question_bank.models import Question, QuestionNgram
 from question_bank.services.authoring import QuestionDraft
 from question_bank.services.importing import commit_import, preview_import
 from tests.conftest import login_as
@@ -240,3 +240,13 @@ def test_moodle_conformance_files_import(syllabus, examiner, name, imported, alr
     assert report.total == report.importable + len(report.skipped) + len(report.errors)
     again = commit_import(examiner, content, fmt, name, default_knowledge_point="M9.3")
     assert again.imported == 0
+
+
+def test_reindex_rebuilds_the_similarity_index(app, syllabus, examiner):
+    commit_import(examiner, workbook(GOOD), "excel")
+    before = sorted(db.session.execute(db.select(QuestionNgram.question_id, QuestionNgram.ngram)).all())
+    db.session.execute(db.delete(QuestionNgram))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["questions", "reindex"])
+    assert result.exit_code == 0 and "10 道" in result.output
+    assert sorted(db.session.execute(db.select(QuestionNgram.question_id, QuestionNgram.ngram)).all()) == before
