@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from courseware.content_files import read_catalogue
+from tests.originality import SEEDS, copied_runs
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 CATALOGUE, ERRORS = read_catalogue()
 LESSONS = [lesson for course in CATALOGUE.courses for lesson in course.lessons]
-RUN = 15  # characters in a row that may not be shared with a source article
 
 
 def test_tree_is_valid():
@@ -47,14 +45,5 @@ def test_process_comparison_and_figures_are_tabulated():
 
 @pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not present in this checkout")
 def test_no_sentence_is_copied_from_the_seeds():
-    seed_runs = set()
-    for seed in SEEDS.glob("*.txt"):
-        text = re.sub(r"\s+", "", seed.read_text(encoding="utf-8", errors="ignore"))
-        seed_runs.update(text[i:i + RUN] for i in range(len(text) - RUN + 1))
-    copied = {}
-    for lesson in LESSONS:
-        text = re.sub(r"\s+", "", lesson.body_md)
-        shared = [text[i:i + RUN] for i in range(len(text) - RUN + 1) if text[i:i + RUN] in seed_runs]
-        if shared:
-            copied[lesson.path] = shared[:3]
+    copied = {lesson.path: runs[:3] for lesson in LESSONS if (runs := copied_runs(lesson.body_md))}
     assert copied == {}

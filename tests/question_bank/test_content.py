@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from question_bank.shipped import CONTENT_ROOT
+from tests.originality import SEEDS, copied_runs
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 ENTRIES = [(path.stem, entry) for path in sorted(CONTENT_ROOT.glob("M*.toml"))
            for entry in tomllib.loads(path.read_text(encoding="utf-8"))["question"]]
-RUN = 15
 
 
 def test_at_least_400_questions_over_all_modules_and_types():
@@ -34,14 +31,10 @@ def test_every_question_has_explanation_difficulty_and_knowledge_point():
 
 @pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not present in this checkout")
 def test_no_question_copies_the_seeds():
-    seed_runs = set()
-    for seed in SEEDS.glob("*.txt"):
-        text = re.sub(r"\s+", "", seed.read_text(encoding="utf-8", errors="ignore"))
-        seed_runs.update(text[i:i + RUN] for i in range(len(text) - RUN + 1))
     copied = []
     for module, entry in ENTRIES:
-        text = re.sub(r"\s+", "", entry["stem"] + entry["explanation"] + "".join(entry.get("options", []))
-                      + (entry["answer"] if isinstance(entry["answer"], str) else ""))
-        if any(text[i:i + RUN] in seed_runs for i in range(len(text) - RUN + 1)):
+        text = (entry["stem"] + entry["explanation"] + "".join(entry.get("options", []))
+                + (entry["answer"] if isinstance(entry["answer"], str) else ""))
+        if copied_runs(text):
             copied.append((module, entry["stem"][:30]))
     assert copied == []
