@@ -9,7 +9,6 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from courseware.models import (
-    KIND_ELECTIVE,
     Course,
     Enrollment,
     KnowledgePoint,
@@ -122,7 +121,3 @@ def courses_for_knowledge_point(code: str) -> list[tuple[Lesson, Course]]:
         select(Lesson, Course).join(Lesson.knowledge_points).join(Lesson.course)
         .where(KnowledgePoint.code == code, Lesson.published.is_(True), Course.published.is_(True))
         .order_by(Course.code, Lesson.position)).all())
-
-
-def is_elective(course: Course) -> bool:
-    return course.kind == KIND_ELECTIVE

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import and_, extract, func, select
 
 from courseware.hours import current_targets
-from courseware.models import KIND_REQUIRED, Course, Enrollment, Lesson, LessonProgress
+from courseware.models import Course, Enrollment, Lesson, LessonProgress
 from courseware.services.catalogue import CourseCard, course_cards
 from training.core.clock import utcnow
 from training.extensions import db
@@ -93,10 +93,3 @@ def learning_record(user: User) -> tuple[list[RecordRow], dict[int, float]]:
         .where(Enrollment.user_id == user.id, Enrollment.completed_at.is_not(None))
         .group_by(extract("year", Enrollment.completed_at))).all())
     return [RecordRow(*row) for row in rows], {int(year): float(hours) for year, hours in per_year.items()}
-
-
-def required_courses_for(user: User) -> int:
-    """How many required courses the learner is enrolled in and has not completed."""
-    return db.session.scalar(select(func.count(Enrollment.id)).join(Course, Course.id == Enrollment.course_id)
-                             .where(Enrollment.user_id == user.id, Enrollment.completed_at.is_(None),
-                                    Course.kind == KIND_REQUIRED)) or 0

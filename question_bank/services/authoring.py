@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from courseware.content_files import COMPETENCIES
 from courseware.models import KnowledgePoint
@@ -198,7 +198,3 @@ def retire_question(actor: User, question: Question) -> None:
         raise PermissionDenied(_("无权停用试题"))
     _transition(actor, question, (DRAFT, IN_REVIEW, APPROVED, REJECTED), RETIRED, "question.retire")
     db.session.commit()
-
-
-def count_by_status() -> dict[str, int]:
-    return dict(db.session.execute(select(Question.status, func.count()).group_by(Question.status)).all())

@@ -6,19 +6,11 @@ from flask_babel import gettext as _
 from sqlalchemy import String, func, literal, select, update
 
 from training.core.audit import record_audit
-from training.core.errors import Conflict, NotFound, ValidationFailed
+from training.core.errors import Conflict, ValidationFailed
 from training.extensions import db
 from training.org.constants import DepartmentKind, Role
 from training.org.models import Department, User
 from training.org.permissions import scope_clause
-
-
-def get_department_by_code(code: str) -> Department:
-    """The department with ``code``; raises NotFound."""
-    department = db.session.scalar(select(Department).where(Department.code == code))
-    if department is None:
-        raise NotFound(_("部门 %(code)s 不存在", code=code))
-    return department
 
 
 def _check_code_free(code: str, except_id: int | None = None) -> None:
