@@ -6,25 +6,22 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from question_bank.errors import QuestionInvalid
 from question_bank.services.browse import QuestionFilter
 from question_bank.services.duplicates import reindex_all
 from question_bank.services.exporting import EXPORT_FORMATS, export_questions
 from question_bank.services.importing import FORMATS, commit_import, detect_format, preview_import
-from training.extensions import db
 from training.org.constants import Role
-from training.org.models import RoleGrant, User
+from training.org.models import User
+from training.org.services.users import find_acting_user
 
 questions_cli = AppGroup("questions", help="题库管理。")
 
 
 def _actor(employee_no: str | None) -> User:
-    query = select(User).where(User.employee_no == employee_no) if employee_no else (
-        select(User).join(RoleGrant, RoleGrant.user_id == User.id)
-        .where(RoleGrant.role.in_([Role.ADMIN, Role.EXAMINER])).order_by(User.id).limit(1))
-    actor = db.session.scalar(query)
+    """The named official, else the first administrator or examiner."""
+    actor = find_acting_user(employee_no, (Role.ADMIN, Role.EXAMINER))
     if actor is None:
         raise click.ClickException("没有可用的命题人员或管理员账号（用 --as 指定工号）")
     return actor

@@ -15,16 +15,14 @@ from training.org.models import Department, RoleGrant, User
 from training.org.services import roster
 from training.org.services.accounts import check_password_rules
 from training.org.services.departments import add_department
+from training.org.services.users import find_acting_user
 
 org_cli = AppGroup("org", help="组织机构与人员管理。")
 
 
 def _system_actor(employee_no: str | None) -> User:
     """The acting user for CLI changes: the named one, else the first admin."""
-    query = select(User).where(User.employee_no == employee_no) if employee_no else (
-        select(User).join(RoleGrant, RoleGrant.user_id == User.id).where(RoleGrant.role == Role.ADMIN)
-        .order_by(User.id).limit(1))
-    actor = db.session.scalar(query)
+    actor = find_acting_user(employee_no, (Role.ADMIN,))
     if actor is None:
         raise click.ClickException("没有可用的管理员账号：请先运行 `flask org create-admin` 或 `flask demo load`")
     return actor

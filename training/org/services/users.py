@@ -199,3 +199,11 @@ def find_department_for_actor(actor: User, department_id: int | None) -> Departm
     if department is None or not can_manage_department(actor, department):
         raise NotFound(_("部门不存在或不在您的管理范围内"))
     return department
+
+
+def find_acting_user(employee_no: str | None, roles: tuple[Role, ...]) -> User | None:
+    """Who a command-line change is made by: the named official, else the first holder of one of ``roles``."""
+    if employee_no:
+        return db.session.scalar(select(User).where(User.employee_no == employee_no))
+    return db.session.scalar(select(User).join(RoleGrant, RoleGrant.user_id == User.id)
+                             .where(RoleGrant.role.in_(roles)).order_by(User.id).limit(1))
