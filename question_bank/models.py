@@ -25,6 +25,8 @@ class Question(TimestampMixin, db.Model):
     __table_args__ = (
         Index("ix_questions_browse", "status", "module_id", "type", "difficulty"),
         Index("ix_questions_source", "source", "source_ref"),
+        # drawing a paper row by knowledge point (the module rows use ix_questions_browse)
+        Index("ix_questions_draw_kp", "status", "knowledge_point_id", "type", "difficulty"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -94,3 +94,67 @@ def make_course(code: str = "M1-01", *, minutes: tuple[int, ...] = (30, 20, 10),
                               search_text=to_plain_text(html), knowledge_points=kps[:1]))
     db.session.commit()
     return course
+
+
+# --- exams -----------------------------------------------------------------------------------------------
+
+#: What ``make_bank`` writes per type: options and key of each question (stems are numbered).
+BANK_SHAPES = {
+    "single": (["电子政务外网", "电子政务内网", "互联网", "局域网"], "A"),
+    "multiple": (["统一身份认证", "电子证照", "数据共享", "纸质盖章"], "ABC"),
+    "true_false": ([], True),
+    "fill_blank": ([], [["一网通办", "一网通办平台"]]),
+    "short_answer": ([], "参考答案：数据共享、流程再造。"),
+}
+
+
+def make_bank(per_type: int = 6, module: str = "M1", types: tuple[str, ...] = ("single", "multiple",
+                                                                                  "true_false", "fill_blank")):
+    """``per_type`` approved questions of each type in ``module`` (knowledge point ``<module>.1``), with the
+    keys of ``BANK_SHAPES``. Returns the questions."""
+    from question_bank.models import APPROVED
+    from question_bank.services.authoring import QuestionDraft, add_question
+    if db.session.scalar(db.select(SyllabusModule).where(SyllabusModule.code == module)) is None:
+        make_course(f"{module}-01", minutes=(10,))
+    questions = []
+    for kind in types:
+        options, key = BANK_SHAPES[kind]
+        for n in range(1, per_type + 1):
+            stem = f"{module} {kind} 第{n}题：关于电子政务的说法" + ("是____。" if kind == "fill_blank" else "。")
+            draft = QuestionDraft(type=kind, stem_md=stem, options=list(options), key=key,
+                                  explanation_md=f"解析{n}", difficulty=1 + n % 5, knowledge_point=f"{module}.1")
+            questions.append(add_question(None, draft, status=APPROVED))
+    db.session.commit()
+    return questions
+
+
+def make_exam(audience, *, rows=(("", "single", 3, "2"), ("", "multiple", 2, "3"), ("", "true_false", 2, "1"),
+                                 ("", "fill_blank", 1, "2")), **settings):
+    """A published exam drawn from ``rows`` (scope, type, count, points) for ``audience`` (a Department or a
+    User), open now for a week unless ``settings`` (any Exam column) say otherwise. Needs a bank."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from question_bank.exams.models import Blueprint, Exam, ExamAudience
+    from question_bank.exams.services.blueprints import parse_rows
+    from question_bank.exams.services.exams import draw_fixed_paper
+    from training.core.clock import utcnow
+    parsed, errors = parse_rows([{"scope": scope, "type": kind, "count": str(count), "points": points}
+                                 for scope, kind, count, points in rows])
+    assert not errors, errors
+    blueprint = Blueprint(name="测试方案", rows=parsed)
+    now = utcnow().replace(microsecond=0)
+    department = audience if isinstance(audience, Department) else audience.department
+    values = {"title": "测试考试", "kind": "formal", "status": "published", "paper_mode": "random",
+              "opens_at": now - timedelta(hours=1), "closes_at": now + timedelta(days=7), "duration_minutes": 30,
+              "max_attempts": 2, "pass_score": Decimal("6"), "release_policy": "immediate",
+              "scoring_policy": "all_or_nothing", "department_id": department.id, **settings}
+    exam = Exam(blueprint=blueprint, **values)
+    exam.audience = [ExamAudience(department_id=audience.id) if isinstance(audience, Department)
+                     else ExamAudience(user_id=audience.id)]
+    db.session.add(exam)
+    db.session.flush()
+    if exam.paper_mode == "fixed":
+        draw_fixed_paper(exam)
+    db.session.commit()
+    return exam

@@ -8,6 +8,9 @@ from courseware.api import courseware_api
 from courseware.views.editing import editing_bp
 from courseware.views.learning import learning_bp
 from question_bank.api import question_api
+from question_bank.exams.api import exam_api
+from question_bank.exams.views.candidate import exams_bp
+from question_bank.exams.views.manage import exam_manage_bp
 from question_bank.views import bank_bp
 from training.core.health import health_bp
 from training.dashboard.views import dashboard_bp
@@ -16,8 +19,9 @@ from training.org.api import org_api
 from training.org.views.admin import admin_bp
 from training.org.views.auth import auth_bp
 
-WEB_BLUEPRINTS = (health_bp, auth_bp, admin_bp, dashboard_bp, learning_bp, editing_bp, bank_bp)
-API_BLUEPRINTS = (org_api, courseware_api, question_api)
+WEB_BLUEPRINTS = (health_bp, auth_bp, admin_bp, dashboard_bp, learning_bp, editing_bp, bank_bp, exams_bp,
+                  exam_manage_bp)
+API_BLUEPRINTS = (org_api, courseware_api, question_api, exam_api)
 
 
 def register_all(app: Flask) -> None:

@@ -9,6 +9,8 @@ from flask.cli import AppGroup
 from courseware.cli import courseware_cli
 from courseware.demo import load_demo_courseware
 from question_bank.cli import questions_cli
+from question_bank.exams.cli import exams_cli
+from question_bank.exams.demo import load_demo_exams
 from question_bank.shipped import load_shipped_questions
 from training.extensions import db
 from training.org.cli import org_cli
@@ -28,6 +30,7 @@ def demo_load() -> None:
     click.echo(f"课件：新增课程 {report.created['course']} 门、课时 {report.created['lesson']} 个；"
                f"为 {learners} 人生成学习进度。")
     click.echo(f"题库：新增已审核试题 {load_shipped_questions()} 道。")
+    click.echo(f"考试：新增开放中的考试 {load_demo_exams()} 场（正式考试与模拟考试）。")
     click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}，仅供演示）：" + "、".join(a[0] for a in DEMO_ACCOUNTS))
 
 
@@ -41,4 +44,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(org_cli)
     app.cli.add_command(courseware_cli)
     app.cli.add_command(questions_cli)
+    app.cli.add_command(exams_cli)
     app.cli.add_command(demo_cli)

@@ -10,5 +10,6 @@ _signals = Namespace()
 user_placed = _signals.signal("user-placed")
 #: sender: the Enrollment; kwargs: user_id, course_id. Sent after a course was completed.
 course_completed = _signals.signal("course-completed")
-#: sender: the Attempt; kwargs: user_id, exam_id. Sent after an attempt's grading was finished or changed.
+#: sender: None; kwargs: attempt_id, user_id, exam_id. Sent after an attempt's grading was finished or changed
+#: (after the transaction that graded it committed).
 attempt_graded = _signals.signal("attempt-graded")
