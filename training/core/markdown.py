@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+import threading
 
 import markdown as md
 import nh3
@@ -44,11 +45,22 @@ def sanitize_html(html: str) -> str:
     )
 
 
+_local = threading.local()
+
+
+def _converter() -> md.Markdown:
+    """One converter per thread, reset between documents: building one (extensions, patterns) costs more than
+    converting a question's stem, and exam starts render dozens of them."""
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = _local.converter = md.Markdown(extensions=MARKDOWN_EXTENSIONS,
+                                                   extension_configs=EXTENSION_CONFIGS, output_format="html")
+    return converter.reset()
+
+
 def render_markdown(text: str) -> str:
     """Render Markdown (tables, footnotes, anchors, admonitions, fenced code) to sanitized HTML."""
-    html = md.markdown(text or "", extensions=MARKDOWN_EXTENSIONS, extension_configs=EXTENSION_CONFIGS,
-                       output_format="html")
-    return sanitize_html(html)
+    return sanitize_html(_converter().convert(text or ""))
 
 
 def render_markdown_with_toc(text: str) -> tuple[str, str]:
@@ -66,8 +78,17 @@ def to_plain_text(html: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+# A one-line fragment without any character Markdown or HTML gives a meaning to is plain text: escaping it is
+# what rendering and sanitizing would give, without the cost (most answer options are such text).
+_PLAIN_FRAGMENT = re.compile(r"[^\\`*_\[\]<>&#|~!\n\r]*")
+_BLOCK_START = re.compile(r"\s*(?:[-+=>]|\d+[.)])")
+
+
 def render_inline_markdown(text: str) -> str:
     """Like :func:`render_markdown` for a one-line fragment (an option): without the wrapping paragraph."""
+    text = text or ""
+    if _PLAIN_FRAGMENT.fullmatch(text) and not _BLOCK_START.match(text) and "  " not in text:
+        return html_lib.escape(text.strip(), quote=False)
     html = render_markdown(text)
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         return html[3:-4]
