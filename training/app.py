@@ -72,12 +72,16 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL for concurrent readers, enforced foreign keys, a busy timeout instead of 'database is locked'."""
+    """WAL for concurrent readers, enforced foreign keys, a busy timeout instead of 'database is locked', and
+    reads through a memory map (shared by every connection of the host) plus a 16 MB page cache per connection,
+    so random reads of a large bank (drawing papers) do not go through a read() call per page."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute("PRAGMA mmap_size=268435456")
+    cursor.execute("PRAGMA cache_size=-16000")
     cursor.close()
 
 

@@ -60,7 +60,10 @@ def _converter() -> md.Markdown:
 
 def render_markdown(text: str) -> str:
     """Render Markdown (tables, footnotes, anchors, admonitions, fenced code) to sanitized HTML."""
-    return sanitize_html(_converter().convert(text or ""))
+    text = text or ""
+    if _is_plain(text):  # one paragraph of plain text, as most question stems are
+        return f"<p>{html_lib.escape(text.strip(), quote=False)}</p>" if text.strip() else ""
+    return sanitize_html(_converter().convert(text))
 
 
 def render_markdown_with_toc(text: str) -> tuple[str, str]:
@@ -78,16 +81,20 @@ def to_plain_text(html: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-# A one-line fragment without any character Markdown or HTML gives a meaning to is plain text: escaping it is
-# what rendering and sanitizing would give, without the cost (most answer options are such text).
-_PLAIN_FRAGMENT = re.compile(r"[^\\`*_\[\]<>&#|~!\n\r]*")
+def _is_plain(text: str) -> bool:
+    """One line without any character Markdown or HTML gives a meaning to: escaping it is what rendering and
+    sanitizing would give, without the cost (most question stems and answer options are such text)."""
+    return bool(_PLAIN_FRAGMENT.fullmatch(text)) and not _BLOCK_START.match(text) and "  " not in text
+
+
+_PLAIN_FRAGMENT = re.compile(r"[^\\`*_\[\]<>&#|~!:\t\n\r]*")
 _BLOCK_START = re.compile(r"\s*(?:[-+=>]|\d+[.)])")
 
 
 def render_inline_markdown(text: str) -> str:
     """Like :func:`render_markdown` for a one-line fragment (an option): without the wrapping paragraph."""
     text = text or ""
-    if _PLAIN_FRAGMENT.fullmatch(text) and not _BLOCK_START.match(text) and "  " not in text:
+    if _is_plain(text):
         return html_lib.escape(text.strip(), quote=False)
     html = render_markdown(text)
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
