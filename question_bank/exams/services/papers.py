@@ -43,6 +43,7 @@ def candidate_views(connection, version_ids: set[int]) -> dict[int, CandidateVie
     if missing:
         if len(_views) + len(missing) > VIEW_CACHE_LIMIT:
             _views.clear()
+            missing = list(version_ids)  # the clear dropped the ones that were cached too
         for vid, kind, stem, options in connection.execute(
                 select(QuestionVersion.id, QuestionVersion.type, QuestionVersion.stem_md, QuestionVersion.options)
                 .where(QuestionVersion.id.in_(missing))):
