@@ -13,7 +13,8 @@ from question_bank.exams.models import Attempt, AttemptItem
 from question_bank.models import APPROVED, QuestionVersion
 from question_bank.services.authoring import QuestionDraft, add_question
 from tests.conftest import CsrfClient, login_as
-from tests.factories import make_bank, make_course
+from tests.factories import make_bank, make_course, make_exam
+from training.core.clock import frozen_clock, utcnow
 from training.core.signals import attempt_graded
 from training.extensions import db
 from training.org.services.accounts import create_api_token
@@ -82,6 +83,19 @@ def candidate_of(app):
         return Candidate(app.test_client(), user, bearer=bearer)
 
     return make
+
+
+@pytest.fixture
+def t0(app_ctx):
+    """Now, to the second: the moment the clock tests freeze time at."""
+    return utcnow().replace(microsecond=0)
+
+
+@pytest.fixture
+def timed_exam(bank, learner, t0):
+    """A 30-minute exam for ``learner`` opened at ``t0``."""
+    with frozen_clock(t0):
+        return make_exam(learner, duration_minutes=30)
 
 
 @pytest.fixture

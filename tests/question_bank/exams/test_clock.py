@@ -11,20 +11,14 @@ from question_bank.exams.models import ExamAudience
 from question_bank.exams.services.exams import set_extra_time
 from tests.factories import make_exam, make_user
 from tests.question_bank.exams.conftest import at, attempt_row, first, iso, item_row
-from training.core.clock import frozen_clock, utcnow
+from training.core.clock import frozen_clock
 from training.core.errors import NotFound
 from training.extensions import db
 
 
 @pytest.fixture
-def t0(app_ctx):
-    return utcnow().replace(microsecond=0)
-
-
-@pytest.fixture
-def exam(bank, learner, t0):
-    with frozen_clock(t0):
-        return make_exam(learner, duration_minutes=30)
+def exam(timed_exam):
+    return timed_exam
 
 
 def test_deadline_is_start_plus_duration_plus_extra_time(exam, learner, examiner, org, candidate_of, t0):

@@ -10,13 +10,8 @@ import pytest
 from question_bank.exams.services.attempts import close_overdue
 from tests.factories import make_exam, make_user
 from tests.question_bank.exams.conftest import at, attempt_row, correct_response, first, wrong_response
-from training.core.clock import frozen_clock, utcnow
+from training.core.clock import frozen_clock
 from training.extensions import db
-
-
-@pytest.fixture
-def t0(app_ctx):
-    return utcnow().replace(microsecond=0)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from tests.question_bank.exams.conftest import (
     iso,
     make_secret_bank,
 )
-from training.core.clock import frozen_clock, utcnow
+from training.core.clock import frozen_clock
 from training.core.errors import NotFound
 
 FORBIDDEN_FIELDS = ("key", "explanation", "score", "passed", "correct", "review", "modules")
@@ -51,11 +51,6 @@ def assert_released(response) -> None:
     assert body["released"] is True and "score" in body and body["review"]
     text = json.dumps(body, ensure_ascii=False)
     assert SECRET_EXPLANATION in text and SECRET_BLANK in text
-
-
-@pytest.fixture
-def t0(app_ctx):
-    return utcnow().replace(microsecond=0)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from tests.question_bank.exams.conftest import (
     correct_response,
     make_secret_bank,
 )
-from training.core.clock import frozen_clock, utcnow
+from training.core.clock import frozen_clock
 from training.extensions import db
 
 TEMPLATES = Path(question_bank.exams.__file__).parent / "templates" / "exams"
@@ -37,11 +37,6 @@ REVEALING = ("参考答案：", "解析：", "各模块得分", "答卷回顾")
 def assert_nothing_revealed(html: str) -> None:
     for secret in SECRETS + REVEALING:
         assert secret not in html, secret
-
-
-@pytest.fixture
-def t0(app_ctx):
-    return utcnow().replace(microsecond=0)
 
 
 def sit_in_browser(client, learner, exam) -> tuple[int, list[str]]:

@@ -10,21 +10,14 @@ from sqlalchemy import func, select
 
 from question_bank.exams.models import Attempt
 from question_bank.exams.services.attempts import start_or_resume
-from tests.factories import make_exam
 from tests.question_bank.exams.conftest import at, attempt_row, first, item_row
-from training.core.clock import frozen_clock, utcnow
+from training.core.clock import frozen_clock
 from training.extensions import db
 
 
 @pytest.fixture
-def t0(app_ctx):
-    return utcnow().replace(microsecond=0)
-
-
-@pytest.fixture
-def exam(bank, learner, t0):
-    with frozen_clock(t0):
-        return make_exam(learner, duration_minutes=30)
+def exam(timed_exam):
+    return timed_exam
 
 
 def attempts_of(user, exam) -> list[Attempt]:
