@@ -85,42 +85,24 @@ def start_or_resume(user_id: int, exam_id: int, attempt_id: int | None = None) -
     """Resume the candidate's attempt in progress (this device takes it over), or start a new one when the
     exam is open to them and attempts remain. With ``attempt_id``, only that attempt is resumed (409 when it
     is finished). Returns the attempt as the candidate sees it, with a new ``session`` token."""
-    finalised = Finalised([])
-    # Overdue attempts are finalised in a transaction of their own, so a refusal below cannot undo it.
-    with db.engine.begin() as connection:
-        now = utcnow()
-        exam = connection.execute(_EXAM, {"exam_id": exam_id}).first()
-        for row in connection.execute(_MINE, {"exam_id": exam_id, "user_id": user_id}):
-            if exam is not None and row.status == IN_PROGRESS and is_overdue(row.deadline_at, now):
-                finalise(connection, row.id, user_id, exam, now, "deadline", finalised)
-    finalised.send()
-    finalised = Finalised([])
+    finalise_overdue(user_id, exam_id)  # its own transaction, so a refusal below cannot undo it
     for _try in range(3):
         try:
             with db.engine.begin() as connection:
-                body = _start_or_resume(connection, user_id, exam_id, attempt_id, utcnow(), finalised)
-            break
+                return _start_or_resume(connection, user_id, exam_id, attempt_id, utcnow())
         except IntegrityError:  # the same attempt number started at the same moment elsewhere: resume that one
-            finalised.graded.clear()
-    else:
-        raise Conflict(_("请稍后重试"))
-    finalised.send()
-    return body
+            continue
+    raise Conflict(_("请稍后重试"))
 
 
-def _start_or_resume(connection, user_id: int, exam_id: int, attempt_id: int | None, now: datetime,
-                     finalised: Finalised) -> dict:
+def _start_or_resume(connection, user_id: int, exam_id: int, attempt_id: int | None, now: datetime) -> dict:
     exam = connection.execute(_EXAM, {"exam_id": exam_id}).first()
     if exam is None or exam.status != EXAM_PUBLISHED:
         raise NotFound(_("考试不存在"))
     mine = connection.execute(_MINE, {"exam_id": exam_id, "user_id": user_id}).all()
-    current = None
-    for row in mine:
-        if row.status == IN_PROGRESS:
-            if is_overdue(row.deadline_at, now):
-                finalise(connection, row.id, user_id, exam, now, "deadline", finalised)
-            else:
-                current = row
+    # overdue attempts were finalised just before; one that became overdue since counts as closed
+    current = next((row for row in mine if row.status == IN_PROGRESS and not is_overdue(row.deadline_at, now)),
+                   None)
     if attempt_id is not None:
         if all(row.id != attempt_id for row in mine):
             raise NotFound(_("答卷不存在"))
@@ -244,6 +226,23 @@ def _own_attempt(connection, user_id: int, attempt_id: int, now: datetime, final
         finalise(connection, attempt.id, user_id, exam, now, "deadline", finalised)
         attempt = connection.execute(_ATTEMPT, {"attempt_id": attempt_id, "user_id": user_id}).first()
     return attempt
+
+
+def finalise_overdue(user_id: int, exam_id: int | None = None) -> None:
+    """Lazy finalisation of the user's attempts past their deadline and grace (of one exam, or all), from
+    their saved answers, in a transaction of its own."""
+    finalised = Finalised([])
+    with db.engine.begin() as connection:
+        now = utcnow()
+        query = select(attempts.c.id, attempts.c.exam_id, attempts.c.deadline_at).where(
+            attempts.c.user_id == user_id, attempts.c.status == IN_PROGRESS)
+        if exam_id is not None:
+            query = query.where(attempts.c.exam_id == exam_id)
+        for attempt_id, attempt_exam_id, deadline in connection.execute(query).all():
+            if is_overdue(deadline, now):
+                exam = connection.execute(_EXAM, {"exam_id": attempt_exam_id}).first()
+                finalise(connection, attempt_id, user_id, exam, now, "deadline", finalised)
+    finalised.send()
 
 
 def finalise_if_overdue(user_id: int, attempt_id: int) -> None:

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select
 
 from question_bank.exams.models import EXAM_PUBLISHED, GRADED, IN_PROGRESS, Attempt, Exam, ExamAudience, ExamExtraTime
-from question_bank.exams.services.attempts import Finalised, finalise, in_audience, is_overdue
+from question_bank.exams.services.attempts import finalise_overdue, in_audience
 from question_bank.exams.services.exams import paper_summary
 from question_bank.exams.services.results import exam_results_released, is_released
 from training.core.clock import utcnow
@@ -36,30 +36,11 @@ class ExamCard:
     window_seconds_left: int
     extra_minutes: int = 0
 
-    @property
-    def can_start(self) -> bool:
-        return self.state in ("open", "in_progress")
-
 
 def _audience_filter(user: User):
     ancestors = user.department.ancestor_ids() if user.department else []
     return Exam.id.in_(select(ExamAudience.exam_id).where(
         or_(ExamAudience.user_id == user.id, ExamAudience.department_id.in_(ancestors))))
-
-
-def finalise_overdue_for(user_id: int) -> None:
-    """Lazy finalisation of the user's overdue attempts (before showing them their exams)."""
-    now = utcnow()
-    attempts = Attempt.__table__
-    finalised = Finalised([])
-    with db.engine.begin() as connection:
-        overdue = connection.execute(select(attempts.c.id, attempts.c.exam_id, attempts.c.deadline_at).where(
-            attempts.c.user_id == user_id, attempts.c.status == IN_PROGRESS)).all()
-        for attempt_id, exam_id, deadline in overdue:
-            if is_overdue(deadline, now):
-                exam = connection.execute(select(Exam.__table__).where(Exam.id == exam_id)).first()
-                finalise(connection, attempt_id, user_id, exam, now, "deadline", finalised)
-    finalised.send()
 
 
 @dataclass(frozen=True)
@@ -75,7 +56,7 @@ class Standing:
 def my_exams(user: User) -> list[ExamCard]:
     """Published exams whose audience includes the user, open and upcoming first, with their standing: four
     queries whatever the number of exams."""
-    finalise_overdue_for(user.id)
+    finalise_overdue(user.id)
     now = utcnow()
     exams = list(db.session.scalars(
         select(Exam).where(Exam.status == EXAM_PUBLISHED, _audience_filter(user),
@@ -114,7 +95,7 @@ def _card(exam: Exam, standing: Standing, extra: int, now: datetime) -> ExamCard
 def exam_for_candidate(user: User, exam_id: int) -> tuple[ExamCard, int, Decimal, list[Attempt]]:
     """The start page: the exam's card, question count, total points and the user's attempts; NotFound unless
     the exam is published for them (or they already sat it)."""
-    finalise_overdue_for(user.id)
+    finalise_overdue(user.id)
     exam = db.session.get(Exam, exam_id)
     mine = list(db.session.scalars(select(Attempt).where(Attempt.exam_id == exam_id, Attempt.user_id == user.id)
                                    .order_by(Attempt.number))) if exam else []

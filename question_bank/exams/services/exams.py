@@ -211,8 +211,17 @@ def release_results(actor: User, exam_id: int) -> Exam:
     return exam
 
 
-def add_audience(actor: User, exam_id: int, *, department_id: int | None = None, user_id: int | None = None) -> None:
-    """Add a department subtree or one person to the audience; both must be in the actor's scope. Commits."""
+def _person_in_scope(actor: User, employee_no: str) -> User:
+    user = db.session.scalar(select(User).where(User.employee_no == employee_no.strip()))
+    if user is None or not can_organise_for(actor, user.department):
+        raise NotFound(_("人员不存在或不在您的管理范围内"))
+    return user
+
+
+def add_audience(actor: User, exam_id: int, *, department_id: int | None = None,
+                 employee_no: str | None = None) -> None:
+    """Add a department subtree or one person (by employee number) to the audience; both must be in the
+    actor's scope. Commits."""
     exam = get_managed_exam(actor, exam_id)
     if department_id is not None:
         department = db.session.get(Department, department_id)
@@ -222,9 +231,7 @@ def add_audience(actor: User, exam_id: int, *, department_id: int | None = None,
             exam.audience.append(ExamAudience(department_id=department.id))
         detail = {"department": department.code}
     else:
-        user = db.session.get(User, user_id) if user_id else None
-        if user is None or not can_organise_for(actor, user.department):
-            raise NotFound(_("人员不存在或不在您的管理范围内"))
+        user = _person_in_scope(actor, employee_no or "")
         if all(row.user_id != user.id for row in exam.audience):
             exam.audience.append(ExamAudience(user_id=user.id))
         detail = {"user": user.employee_no}
@@ -244,13 +251,11 @@ def remove_audience(actor: User, exam_id: int, audience_id: int) -> None:
     db.session.commit()
 
 
-def set_extra_time(actor: User, exam_id: int, user_id: int, minutes: int) -> None:
-    """Give one candidate extra minutes on every attempt (0 removes it); applies to attempts started later.
-    Commits."""
+def set_extra_time(actor: User, exam_id: int, employee_no: str, minutes: int) -> None:
+    """Give one candidate (by employee number) extra minutes on every attempt (0 removes it); applies to
+    attempts started later. Commits."""
     exam = get_managed_exam(actor, exam_id)
-    user = db.session.get(User, user_id)
-    if user is None or not can_organise_for(actor, user.department):
-        raise NotFound(_("人员不存在或不在您的管理范围内"))
+    user = _person_in_scope(actor, employee_no)
     if not 0 <= minutes <= 600:
         raise ValidationFailed(_("延长时间应为 0–600 分钟"))
     row = db.session.get(ExamExtraTime, (exam.id, user.id))

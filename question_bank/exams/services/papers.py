@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from question_bank.models import QuestionVersion
-from question_bank.types import BLANK, count_blanks, get_question_type
+from question_bank.types import BLANK, LETTERS, count_blanks, get_question_type
 from training.core.caches import register_process_cache
 from training.core.markdown import render_inline_markdown, render_markdown
 
@@ -30,11 +30,10 @@ class CandidateView:
 
 def _render(version_type: str, stem_md: str, options: list[str]) -> CandidateView:
     visible = get_question_type(version_type).candidate_view(options)["options"]
-    letters = "ABCDEF"
     blanks = count_blanks(stem_md) if version_type == "fill_blank" else 0
     stem = stem_md.replace(BLANK, "\uff3f\uff3f\uff3f\uff3f") if blanks else stem_md  # keep ____ out of Markdown
     return CandidateView(version_type, render_markdown(stem),
-                         {letters[index]: render_inline_markdown(text) for index, text in enumerate(visible)}, blanks)
+                         {LETTERS[index]: render_inline_markdown(text) for index, text in enumerate(visible)}, blanks)
 
 
 def candidate_views(connection, version_ids: set[int]) -> dict[int, CandidateView]:

@@ -24,7 +24,7 @@ from question_bank.exams.models import (
 )
 from question_bank.exams.services.attempts import GRACE_SECONDS, finalise_if_overdue, iso_utc
 from question_bank.models import QuestionVersion
-from question_bank.types import get_question_type
+from question_bank.types import LETTERS, get_question_type
 from training.core.clock import utcnow
 from training.core.errors import NotFound
 from training.core.markdown import render_inline_markdown, render_markdown
@@ -142,9 +142,9 @@ def _review_item(item: AttemptItem, version: QuestionVersion) -> ReviewItem:
     options = []
     if version.type in ("single", "multiple"):
         chosen = set(kind.normalise_response(item.response) or "")
-        order = item.option_order or "ABCDEF"[:len(version.options)]
-        for display, letter in zip("ABCDEF", order, strict=False):
-            text = version.options["ABCDEF".index(letter)]
+        order = item.option_order or LETTERS[:len(version.options)]
+        for display, letter in zip(LETTERS, order, strict=False):
+            text = version.options[LETTERS.index(letter)]
             options.append((display, render_inline_markdown(text), letter in chosen, letter in str(version.key)))
     return ReviewItem(item.position, version.type, render_markdown(version.stem_md), options,
                       _response_text(version.type, item, kind), _key_text(version, item),
@@ -153,7 +153,7 @@ def _review_item(item: AttemptItem, version: QuestionVersion) -> ReviewItem:
 
 def _display(letters: str, order: str) -> str:
     """Original letters → the letters the candidate saw."""
-    return "".join(sorted("ABCDEF"[order.index(letter)] for letter in letters if letter in order))
+    return "".join(sorted(LETTERS[order.index(letter)] for letter in letters if letter in order))
 
 
 def _response_text(kind_name: str, item: AttemptItem, kind) -> str:

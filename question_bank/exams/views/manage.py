@@ -9,9 +9,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import to_user_timezone, to_utc
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from courseware.models import KnowledgePoint, SyllabusModule
+from courseware.services import catalogue
 from question_bank.exams.forms import ActionForm, AudienceForm, BlueprintForm, ExamForm, ExtraTimeForm
 from question_bank.exams.models import Exam
 from question_bank.exams.permissions import can_manage_exams
@@ -19,8 +18,6 @@ from question_bank.exams.services import blueprints, exams
 from question_bank.types import QUESTION_TYPES
 from training.core.clock import utcnow
 from training.core.errors import DomainError
-from training.extensions import db
-from training.org.models import User
 
 exam_manage_bp = Blueprint("exam_manage", __name__, url_prefix="/exams/manage", template_folder="../templates")
 BLANK_ROWS = 3
@@ -37,8 +34,9 @@ def require_examiner():
 
 def _flash_error(error: DomainError) -> None:
     flash(error.message, "error")
-    for detail in error.details or [] if isinstance(error.details, list) else []:
-        flash(detail, "error")
+    if isinstance(error.details, list):
+        for detail in error.details:
+            flash(detail, "error")
 
 
 @exam_manage_bp.get("", endpoint="exams")
@@ -134,17 +132,13 @@ def exam_action(exam_id: int, action: str):
     return redirect(url_for("exam_manage.exam", exam_id=exam_id))
 
 
-def _user_by_employee_no(employee_no: str) -> int | None:
-    return db.session.scalar(select(User.id).where(User.employee_no == employee_no.strip()))
-
-
 @exam_manage_bp.post("/<int:exam_id>/audience", endpoint="add_audience")
 def add_audience(exam_id: int):
     form = AudienceForm()
     if form.validate_on_submit():
         try:
             if form.employee_no.data.strip():
-                exams.add_audience(current_user, exam_id, user_id=_user_by_employee_no(form.employee_no.data) or -1)
+                exams.add_audience(current_user, exam_id, employee_no=form.employee_no.data)
             elif form.department_id.data:
                 exams.add_audience(current_user, exam_id, department_id=form.department_id.data)
             else:
@@ -169,8 +163,7 @@ def extra_time(exam_id: int):
     form = ExtraTimeForm()
     if form.validate_on_submit():
         try:
-            exams.set_extra_time(current_user, exam_id, _user_by_employee_no(form.employee_no.data) or -1,
-                                 form.minutes.data)
+            exams.set_extra_time(current_user, exam_id, form.employee_no.data, form.minutes.data)
         except DomainError as error:
             _flash_error(error)
         else:
@@ -228,12 +221,8 @@ def edit_blueprint(blueprint_id: int | None = None):
 
 def _render_blueprint(form: BlueprintForm, blueprint, raw: list[dict], rows: list, sample: list):
     availability = [blueprints.row_availability(row) for row in rows]
-    modules = db.session.execute(select(SyllabusModule.code, SyllabusModule.title)
-                                 .order_by(SyllabusModule.position)).all()
-    points = db.session.execute(select(KnowledgePoint.code, KnowledgePoint.title)
-                                .order_by(KnowledgePoint.code)).all()
     return render_template("exams/manage/blueprint.html", form=form, blueprint=blueprint,
                            raw_rows=raw + [{}] * BLANK_ROWS, pairs=list(zip(rows, availability, strict=True)),
-                           forecast=blueprints.forecast(rows, availability), modules=modules,
-                           knowledge_points=points, types=QUESTION_TYPES, scope_code=blueprints.row_scope_code,
-                           sample=sample)
+                           forecast=blueprints.forecast(rows, availability),
+                           modules=catalogue.syllabus_modules(), types=QUESTION_TYPES,
+                           scope_code=blueprints.row_scope_code, sample=sample)

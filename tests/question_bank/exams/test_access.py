@@ -123,7 +123,7 @@ def test_an_examiner_scoped_elsewhere_cannot_see_or_manage_the_exam(client, exam
         with pytest.raises(NotFound):
             service(yl_examiner, draft.id)
     with pytest.raises(NotFound):
-        exam_services.set_extra_time(yl_examiner, exam.id, learner.id, 10)
+        exam_services.set_extra_time(yl_examiner, exam.id, learner.employee_no, 10)
     with pytest.raises(NotFound):
         exam_services.add_audience(yl_examiner, exam.id, department_id=org.yl.id)
     with pytest.raises(NotFound):
@@ -144,14 +144,14 @@ def test_an_examiner_cannot_put_a_department_outside_scope_in_an_audience(bank, 
     with pytest.raises(PermissionDenied):
         exam_services.add_audience(yl_examiner, yl_exam.id, department_id=org.qc.id)
     with pytest.raises(NotFound):
-        exam_services.add_audience(yl_examiner, yl_exam.id, user_id=learner.id)  # a QC person
+        exam_services.add_audience(yl_examiner, yl_exam.id, employee_no=learner.employee_no)  # a QC person
     exam_services.add_audience(yl_examiner, yl_exam.id, department_id=org.yl_bureau.id)
     db.session.expire_all()
     assert sorted(row.department_id for row in yl_exam.audience if row.department_id) == sorted(
         [org.yl.id, org.yl_bureau.id])
     assert all(row.user_id is None for row in yl_exam.audience)
     with pytest.raises(NotFound):
-        exam_services.set_extra_time(yl_examiner, yl_exam.id, learner.id, 10)
+        exam_services.set_extra_time(yl_examiner, yl_exam.id, learner.employee_no, 10)
 
 
 def test_the_examiner_in_scope_can_manage_it(exam, org, examiner):

@@ -25,7 +25,7 @@ def test_deadline_is_start_plus_duration_plus_extra_time(exam, learner, examiner
     other = make_user(org.qc_division, employee_no="L0002", name="赵学员")
     exam.audience.append(ExamAudience(user_id=other.id))
     db.session.commit()
-    set_extra_time(examiner, exam.id, learner.id, 15)
+    set_extra_time(examiner, exam.id, learner.employee_no, 15)
     with frozen_clock(at(t0, minutes=2)):
         mine = candidate_of(learner).started(exam.id)
         theirs = candidate_of(other).started(exam.id)
@@ -38,7 +38,7 @@ def test_deadline_is_start_plus_duration_plus_extra_time(exam, learner, examiner
 def test_extra_time_is_capped_by_the_window(bank, learner, examiner, candidate_of, t0):
     with frozen_clock(t0):
         exam = make_exam(learner, duration_minutes=30, closes_at=at(t0, minutes=40))
-    set_extra_time(examiner, exam.id, learner.id, 20)
+    set_extra_time(examiner, exam.id, learner.employee_no, 20)
     with frozen_clock(at(t0, minutes=5)):
         body = candidate_of(learner).started(exam.id)
     assert body["deadline_at"] == iso(at(t0, minutes=40))
@@ -46,11 +46,11 @@ def test_extra_time_is_capped_by_the_window(bank, learner, examiner, candidate_o
 
 
 def test_extra_time_removed_and_only_in_scope(exam, learner, examiner, org, candidate_of, t0):
-    set_extra_time(examiner, exam.id, learner.id, 15)
-    set_extra_time(examiner, exam.id, learner.id, 0)
+    set_extra_time(examiner, exam.id, learner.employee_no, 15)
+    set_extra_time(examiner, exam.id, learner.employee_no, 0)
     outsider = make_user(org.yl_bureau, employee_no="E0009", roles=[("examiner", org.yl)])
     with pytest.raises(NotFound):
-        set_extra_time(outsider, exam.id, learner.id, 30)
+        set_extra_time(outsider, exam.id, learner.employee_no, 30)
     with frozen_clock(t0):
         body = candidate_of(learner).started(exam.id)
     assert body["deadline_at"] == iso(at(t0, minutes=30))
