@@ -9,8 +9,11 @@ from courseware.views.editing import editing_bp
 from courseware.views.learning import learning_bp
 from question_bank.api import question_api
 from question_bank.exams.api import exam_api
+from question_bank.exams.manage_api import exam_manage_api
+from question_bank.exams.views import analysis, console, marking  # noqa: F401  (routes on exam_manage_bp)
 from question_bank.exams.views.candidate import exams_bp
 from question_bank.exams.views.manage import exam_manage_bp
+from question_bank.practice.views import practice_bp
 from question_bank.views import bank_bp
 from training.core.health import health_bp
 from training.dashboard.views import dashboard_bp
@@ -20,8 +23,8 @@ from training.org.views.admin import admin_bp
 from training.org.views.auth import auth_bp
 
 WEB_BLUEPRINTS = (health_bp, auth_bp, admin_bp, dashboard_bp, learning_bp, editing_bp, bank_bp, exams_bp,
-                  exam_manage_bp)
-API_BLUEPRINTS = (org_api, courseware_api, question_api, exam_api)
+                  exam_manage_bp, practice_bp)
+API_BLUEPRINTS = (org_api, courseware_api, question_api, exam_api, exam_manage_api)
 
 
 def register_all(app: Flask) -> None:

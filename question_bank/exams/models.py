@@ -175,6 +175,8 @@ class Attempt(db.Model):
     max_score: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("0"))
     passed: Mapped[bool | None] = mapped_column()
     session_token: Mapped[str] = mapped_column(String(43), default="")
+    # when this attempt's wrong answers went into the candidate's wrong-answer book (once results are released)
+    book_collected_at: Mapped[datetime | None] = mapped_column()
 
     exam: Mapped[Exam] = relationship()
     user = relationship("User")
@@ -207,3 +209,15 @@ class AttemptItem(db.Model):
 
     attempt: Mapped[Attempt] = relationship(back_populates="items")
     version = relationship("QuestionVersion")
+
+
+class GradingClaim(db.Model):
+    """An examiner holding an item of the grading queue for a while, so that two examiners grading the same
+    exam are handed different responses. A claim older than the hold time is free to take over."""
+
+    __tablename__ = "grading_claims"
+
+    attempt_item_id: Mapped[int] = mapped_column(ForeignKey("attempt_items.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    grader_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
