@@ -10,8 +10,9 @@ from courseware.views.learning import learning_bp
 from question_bank.api import question_api
 from question_bank.exams.api import exam_api
 from question_bank.exams.manage_api import exam_manage_api
-from question_bank.exams.views import analysis, console, marking  # noqa: F401  (routes on exam_manage_bp)
+from question_bank.exams.views import analysis, marking  # noqa: F401  (routes on exam_manage_bp)
 from question_bank.exams.views.candidate import exams_bp
+from question_bank.exams.views.console import exam_console_bp
 from question_bank.exams.views.manage import exam_manage_bp
 from question_bank.practice.views import practice_bp
 from question_bank.views import bank_bp
@@ -23,7 +24,7 @@ from training.org.views.admin import admin_bp
 from training.org.views.auth import auth_bp
 
 WEB_BLUEPRINTS = (health_bp, auth_bp, admin_bp, dashboard_bp, learning_bp, editing_bp, bank_bp, exams_bp,
-                  exam_manage_bp, practice_bp)
+                  exam_manage_bp, exam_console_bp, practice_bp)
 API_BLUEPRINTS = (org_api, courseware_api, question_api, exam_api, exam_manage_api)
 
 

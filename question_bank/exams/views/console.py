@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-from question_bank.exams.views.manage import exam_manage_bp  # noqa: F401
+from flask import Blueprint
+
+exam_console_bp = Blueprint("exam_console", __name__, url_prefix="/exams/console", template_folder="../templates")
