@@ -56,10 +56,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     yield application
 
 
-@pytest.fixture(autouse=True)
-def _clean_database(app: Flask) -> Iterator[None]:
-    """Every test starts from empty tables (real commits, real constraints: no mocked database)."""
-    yield
+def empty_tables(app: Flask) -> None:
+    """Empty every table and restart the ids (also used by test modules that load data once per module)."""
     clear_process_caches()
     with app.app_context():
         db.session.remove()
@@ -71,6 +69,13 @@ def _clean_database(app: Flask) -> Iterator[None]:
             else:
                 for table in tables:
                     connection.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app: Flask) -> Iterator[None]:
+    """Every test starts from empty tables (real commits, real constraints: no mocked database)."""
+    yield
+    empty_tables(app)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from courseware.permissions import can_configure_study_hours
-from question_bank.exams.permissions import can_manage_exams
+from question_bank.exams.permissions import can_manage_exams, can_use_console
 from question_bank.permissions import can_review_questions, can_use_bank
 from training.core.clock import utcnow
 from training.extensions import SUPPORTED_LOCALES, select_locale
@@ -30,8 +30,10 @@ NAV_ITEMS = (
     NavItem("courseware.syllabus", _l("培训大纲"), lambda user: True),
     NavItem("courseware.learning_record", _l("学习档案"), lambda user: True),
     NavItem("exams.mine", _l("我的考试"), lambda user: True),
+    NavItem("practice.index", _l("练习与错题本"), lambda user: True),
     NavItem("bank.browse", _l("题库"), can_use_bank),
     NavItem("exam_manage.exams", _l("考试管理"), can_manage_exams),
+    NavItem("exam_console.index", _l("考试现场"), can_use_console),
     NavItem("bank.review_queue", _l("待审试题"), can_review_questions),
     NavItem("admin.users", _l("人员管理"), can_use_people_admin),
     NavItem("admin.departments", _l("组织机构"), can_use_people_admin),

@@ -1,6 +1,6 @@
 """Demo exams: an open formal exam (a paper drawn per candidate) and an open mock exam (one fixed paper), both
-open for a year from the demo load, for the whole province — the ``learner`` account can start either at once.
-Idempotent: exams are matched by title."""
+open for a year from the demo load, for the whole province — the ``learner`` account can start either at once —
+and the past exams with their simulated attempts (``demo_history``). Idempotent: exams are matched by title."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from question_bank.exams.demo_history import ensure_blueprint, load_demo_history
 from question_bank.exams.models import (
     EXAM_PUBLISHED,
     FIXED,
@@ -16,11 +17,9 @@ from question_bank.exams.models import (
     MOCK,
     RANDOM,
     RELEASE_IMMEDIATE,
-    Blueprint,
     Exam,
     ExamAudience,
 )
-from question_bank.exams.services.blueprints import parse_rows
 from question_bank.exams.services.exams import draw_fixed_paper
 from training.core.audit import record_audit
 from training.core.clock import utcnow
@@ -45,29 +44,17 @@ MOCK_INSTRUCTIONS = """**模拟考试**用于熟悉考试流程和题型，成�
 - 多选题按"未选错项时按比例得分"计分。"""
 
 
-def _blueprint(name: str, description: str, rows: list[tuple[str, str, int, str]]) -> Blueprint:
-    blueprint = db.session.scalar(select(Blueprint).where(Blueprint.name == name))
-    if blueprint is None:
-        parsed, errors = parse_rows([{"scope": scope, "type": kind, "count": str(count), "points": points,
-                                      "difficulty_min": "1", "difficulty_max": "5"}
-                                     for scope, kind, count, points in rows])
-        if errors:
-            raise ValueError("; ".join(errors))
-        blueprint = Blueprint(name=name, description=description, rows=parsed)
-        db.session.add(blueprint)
-        db.session.flush()
-    return blueprint
-
-
 def load_demo_exams() -> int:
-    """Create the demo blueprints and exams when missing; returns how many exams were created. Needs the
-    organisation and the shipped questions. Commits."""
+    """Create the demo blueprints and open exams when missing, then the past exams with their attempts
+    (``load_demo_history``); returns how many open exams were created. Needs the organisation and the shipped
+    questions. Commits."""
     root = db.session.scalar(select(Department).where(Department.parent_id.is_(None)).order_by(Department.id))
     if root is None:
         return 0
     now = utcnow().replace(microsecond=0)
-    formal_plan = _blueprint("年度正式考试·综合卷", "单选 20、多选 10、判断 10、填空 10，满分 100 分。", FORMAL_ROWS)
-    mock_plan = _blueprint("九个模块·模拟卷", "每个大纲模块都有题目，满分 100 分。", MOCK_ROWS)
+    formal_plan = ensure_blueprint("年度正式考试·综合卷", "单选 20、多选 10、判断 10、填空 10，满分 100 分。",
+                                   FORMAL_ROWS)
+    mock_plan = ensure_blueprint("九个模块·模拟卷", "每个大纲模块都有题目，满分 100 分。", MOCK_ROWS)
     created = 0
     for title, kind, plan, mode, minutes, attempts, policy, instructions in (
             ("2026 年度电子政务应用能力考试", FORMAL, formal_plan, RANDOM, 60, 1, "all_or_nothing",
@@ -87,4 +74,5 @@ def load_demo_exams() -> int:
         record_audit(None, "exam.create", "exam", exam.id, title=title, demo=True)
         created += 1
     db.session.commit()
+    load_demo_history(mock_plan)
     return created

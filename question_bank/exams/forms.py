@@ -63,3 +63,18 @@ class AudienceForm(FlaskForm):
 class ExtraTimeForm(FlaskForm):
     employee_no = StringField(_l("工号"), validators=[DataRequired(), Length(max=32)])
     minutes = IntegerField(_l("延长分钟数（0 为取消）"), validators=[InputRequired(), NumberRange(0, 600)])
+
+
+class ConsoleExtendForm(FlaskForm):
+    """Exam-day console: more time for one candidate (audited, reason required)."""
+
+    minutes = IntegerField(_l("延长分钟数"), default=10, validators=[InputRequired(), NumberRange(1, 240)])
+    reason = TextAreaField(_l("原因"), validators=[DataRequired(), Length(max=500)])
+
+
+class ConsoleReopenForm(FlaskForm):
+    """Exam-day console: give a wrongly closed attempt back to its candidate (audited, reason required)."""
+
+    minutes = IntegerField(_l("重新开放后可作答的分钟数"), default=15,
+                           validators=[InputRequired(), NumberRange(1, 240)])
+    reason = TextAreaField(_l("原因"), validators=[DataRequired(), Length(max=500)])

@@ -25,3 +25,9 @@ def can_organise_for(user: User, department: Department | None) -> bool:
 def can_manage_exam(user: User, exam) -> bool:
     """Edit, publish, release or read the attempts of ``exam``."""
     return exam is not None and can_organise_for(user, exam.department)
+
+
+def can_use_console(user: User) -> bool:
+    """The exam-day console is for examiners, HR officers with a scope, and administrators; each exam and each
+    candidate is then checked against their examiner or HR scope."""
+    return bool(user and user.is_authenticated and (can_manage_exams(user) or scope_paths(user, Role.HR) != []))

@@ -37,6 +37,7 @@ _HOLDER = exists(
     select(attempts.c.id).where(
         attempts.c.id == bindparam("p_attempt"), attempts.c.user_id == bindparam("p_user"),
         attempts.c.status == IN_PROGRESS, attempts.c.session_token == bindparam("p_token"),
+        attempts.c.session_token != "",  # a reopened attempt is held by nobody until its candidate resumes it
         or_(attempts.c.deadline_at >= bindparam("p_now"),
             and_(attempts.c.deadline_at >= bindparam("p_grace_floor"), attempts.c.deadline_at >= bindparam("p_made"))))
     .with_for_update(read=True))
@@ -90,7 +91,7 @@ def save_response(user_id: int, attempt_id: int, item_id: int, response: object,
         raise NotFound(_("答卷不存在"))
     if row.status != IN_PROGRESS:
         raise AttemptClosed(_("这份答卷已经交卷，不能再修改"))
-    if row.session_token != (token or ""):
+    if not row.session_token or row.session_token != (token or ""):
         raise TakenOver(_("这份答卷已在另一台设备上打开，本页面不再保存答案"))
     if row.response_seq >= seq:
         return SaveResult(row.response_seq, row.saved_at, True)
