@@ -14,6 +14,7 @@ from sqlalchemy import select
 from courseware.models import KnowledgePoint
 from question_bank.api import filter_from_args
 from question_bank.errors import QuestionInvalid
+from question_bank.exams.services import analysis
 from question_bank.formats.excel import key_from_text, write_excel
 from question_bank.forms import BulkForm, ImportCommitForm, ImportUploadForm, QuestionForm, ReviewForm
 from question_bank.models import IN_REVIEW, STATUSES
@@ -53,6 +54,8 @@ def browse_page():
     rows, total = browse.list_questions(current_user, criteria, page)
     return render_template("bank/browse.html", rows=rows, total=total, page=page, pages=max(1, -(-total // 50)),
                            criteria=criteria, coverage=browse.coverage(current_user, criteria),
+                           flags=analysis.question_flags([row.id for row in rows]), flag_labels=analysis.FLAG_LABELS,
+                           min_responses=analysis.FLAG_MIN_RESPONSES,
                            types=QUESTION_TYPES, statuses=STATUSES, kp_choices=_kp_choices(), bulk_form=BulkForm(),
                            can_author=can_author_questions(current_user))
 
@@ -135,6 +138,8 @@ def detail_page(question_id: int):
     older = next((v for v in versions if v[0].number == compare_to), versions[1] if len(versions) > 1 else None)
     return render_template("bank/detail.html", question=question, versions=versions, kind=QUESTION_TYPES,
                            current=versions[0], reviews=history.reviews_of(question),
+                           stats=analysis.version_statistics(question.id), flag_labels=analysis.FLAG_LABELS,
+                           min_responses=analysis.FLAG_MIN_RESPONSES,
                            diff=history.diff_versions(older, versions[0]) if older else None, older=older,
                            review_form=ReviewForm(), action_form=BulkForm(),
                            can_author=can_author_questions(current_user),

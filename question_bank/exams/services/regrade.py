@@ -169,7 +169,7 @@ def preview_regrade(actor: User, exam_id: int, question_id: int, target_version_
 _SET_ITEM = (update(AttemptItem.__table__).where(AttemptItem.__table__.c.id == bindparam("p_id"))
              .values(score=bindparam("p_score"), graded_at=bindparam("p_at")))
 _SET_ATTEMPT = (update(Attempt.__table__).where(Attempt.__table__.c.id == bindparam("p_id"))
-                .values(score=bindparam("p_score"), passed=bindparam("p_passed")))
+                .values(score=bindparam("p_score"), passed=bindparam("p_passed"), graded_at=bindparam("p_at")))
 
 
 def apply_regrade(actor: User, exam_id: int, question_id: int, target_version_id: int,
@@ -190,8 +190,8 @@ def apply_regrade(actor: User, exam_id: int, question_id: int, target_version_id
                                        for c in plan.changes])
     graded = [c for c in plan.changes if c.status == GRADED]
     if graded:
-        db.session.execute(_SET_ATTEMPT, [{"p_id": c.attempt_id, "p_score": c.new_total, "p_passed": c.new_passed}
-                                          for c in graded])
+        db.session.execute(_SET_ATTEMPT, [{"p_id": c.attempt_id, "p_score": c.new_total, "p_passed": c.new_passed,
+                                           "p_at": now} for c in graded])
     record_audit(actor.id, "exam.regrade", "exam", plan.exam.id, question_id=question_id,
                  version=plan.target.number, items=plan.items, changed=len(plan.changes),
                  pass_changed=len(plan.pass_changes),
