@@ -19,6 +19,13 @@ _SET_SCORE = (update(items).where(items.c.id == bindparam("p_id"))
               .values(score=bindparam("p_score"), graded_at=bindparam("p_at")))
 
 
+def is_blank(response) -> bool:
+    """No answer given: nothing, an empty string or list, or a list of empty blanks (scored 0 without asking the
+    question type)."""
+    return response is None or response == "" or response == [] or (
+        isinstance(response, list) and not any(str(part or "").strip() for part in response))
+
+
 def grade_attempt(connection, attempt_id: int, policy: str, pass_score: Decimal, now: datetime) -> dict:
     """Score every auto-graded item from its saved response and total the attempt. Returns the attempt's new
     ``status``, ``score``, ``max_score`` and ``passed``."""
@@ -29,10 +36,8 @@ def grade_attempt(connection, attempt_id: int, policy: str, pass_score: Decimal,
     updates, total, maximum, pending = [], Decimal("0"), Decimal("0"), False
     for row in rows:
         maximum += row.points
-        blank = row.response is None or row.response == "" or row.response == [] or (
-            isinstance(row.response, list) and not any(str(part or "").strip() for part in row.response))
-        score = Decimal("0") if blank else get_question_type(row.type).score(row.key, row.response, row.points,
-                                                                             policy)
+        kind = get_question_type(row.type)
+        score = Decimal("0") if is_blank(row.response) else kind.score(row.key, row.response, row.points, policy)
         if score is None:
             pending = True
             continue

@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, select, update
 
 from question_bank.exams.models import GRADED, IN_PROGRESS, Attempt, AttemptItem, Exam
 from question_bank.exams.services.exams import get_managed_exam
+from question_bank.exams.services.grading import is_blank
 from question_bank.models import Question, QuestionVersion
 from question_bank.types import get_question_type
 from training.core.audit import record_audit
@@ -135,9 +136,7 @@ def _load(actor: User, exam_id: int, question_id: int, target_version_id: int):
 
 
 def _new_score(target: QuestionVersion, response, points: Decimal, policy: str) -> Decimal:
-    blank = response is None or response == "" or response == [] or (
-        isinstance(response, list) and not any(str(part or "").strip() for part in response))
-    if blank:
+    if is_blank(response):
         return Decimal("0")
     return get_question_type(target.type).score(target.key, response, points, policy)
 
