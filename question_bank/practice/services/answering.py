@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import pgettext
 from sqlalchemy import select
 
+from question_bank.exams.services.grading import is_blank
 from question_bank.models import APPROVED, Question, QuestionVersion
 from question_bank.practice.models import MASTERY_STREAK, SOURCE_BOOK, SOURCE_PRACTICE, PracticeAnswer, WrongAnswer
 from question_bank.practice.services.book import book_version_ids, record_answer
@@ -152,8 +153,7 @@ def feedback_for(user_id: int, answer_id: int) -> Feedback:
 
 def response_text(version: QuestionVersion, response) -> str:
     """The learner's answer as text."""
-    if response is None or response == "" or response == [] or (
-            isinstance(response, list) and not any(str(part).strip() for part in response)):
+    if is_blank(response):
         return _("未作答")
     if version.type == "true_false":
         return pgettext("true_false", "正确") if response else pgettext("true_false", "错误")

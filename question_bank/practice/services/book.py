@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, func, literal, null, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from courseware.models import SyllabusModule
@@ -30,17 +29,13 @@ from question_bank.exams.services.attempts import GRACE_SECONDS
 from question_bank.models import APPROVED, Question, QuestionVersion
 from question_bank.practice.models import MASTERY_STREAK, SOURCE_EXAM, WrongAnswer
 from training.core.clock import utcnow
+from training.core.sql import dialect_insert
 from training.extensions import db
 
 wrong_answers = WrongAnswer.__table__
 attempts = Attempt.__table__
 items = AttemptItem.__table__
 SHORT_ANSWER = "short_answer"
-
-
-def _insert(table):
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
 
 
 def released_exams(now: datetime):
@@ -94,7 +89,7 @@ def collect_wrong_answers(user_id: int) -> int:
                 .where(items.c.attempt_id.in_(claimed), QuestionVersion.type != SHORT_ANSWER,
                        func.coalesce(items.c.score, 0) < items.c.points)
                 .group_by(items.c.question_id))
-        db.session.execute(_wrong_upsert(_insert(wrong_answers).from_select(_COLUMNS, rows),
+        db.session.execute(_wrong_upsert(dialect_insert(wrong_answers).from_select(_COLUMNS, rows),
                                          update_practised=False))
     db.session.commit()
     return len(claimed)
@@ -126,7 +121,7 @@ def record_answer(user_id: int, question_id: int, version_id: int, correct: bool
         WrongAnswer.mastered_at.is_(None))) is not None
     if not correct:
         row = dict(zip(_COLUMNS, (user_id, question_id, version_id, 1, 0, now, now, now, source), strict=True))
-        db.session.execute(_wrong_upsert(_insert(wrong_answers).values(**row), update_practised=True))
+        db.session.execute(_wrong_upsert(dialect_insert(wrong_answers).values(**row), update_practised=True))
         return BookState(True, 0, False, was_in_book)
     new_streak = wrong_answers.c.streak + 1
     streak = db.session.execute(
