@@ -246,3 +246,23 @@ def claim_reopen(attempt_id: int, expected_status: str, deadline: datetime) -> b
     db.session.execute(delete(GradingClaim).where(GradingClaim.attempt_item_id.in_(item_ids))
                        .execution_options(synchronize_session=False))
     return True
+
+
+@dataclass(frozen=True)
+class CandidateState:
+    """One candidate of the console with their latest attempt and why each action is not possible now."""
+
+    watch: Watch
+    row: CandidateRow
+    attempt: Attempt | None
+    extend_note: str | None
+    reopen_note: str | None
+
+
+def candidate_state(actor: User, exam_id: int, user_id: int, now: datetime) -> CandidateState:
+    """The console's page of one candidate; NotFound outside the actor's scope."""
+    watch = get_watch(actor, exam_id)
+    row = candidate_row(watch, user_id, now)
+    attempt = db.session.get(Attempt, row.attempt_id) if row.attempt_id else None
+    return CandidateState(watch, row, attempt, extend_block(watch.exam, row, now),
+                          reopen_block(watch.exam, attempt, now) if attempt else None)

@@ -13,14 +13,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from question_bank.exams.forms import ConsoleExtendForm, ConsoleReopenForm
-from question_bank.exams.models import GRADED, Attempt
+from question_bank.exams.models import GRADED
 from question_bank.exams.permissions import can_use_console
 from question_bank.exams.services import console, console_actions
 from question_bank.exams.services.attempts import iso_utc
 from training.core.api import json_error
 from training.core.clock import utcnow
 from training.core.errors import Conflict, DomainError, ValidationFailed
-from training.extensions import db
 
 exam_console_bp = Blueprint("exam_console", __name__, url_prefix="/exams/console", template_folder="../templates")
 
@@ -144,15 +143,12 @@ def rows_json(exam_id: int):
 
 @exam_console_bp.get("/<int:exam_id>/candidates/<int:user_id>", endpoint="candidate")
 def candidate(exam_id: int, user_id: int):
-    watch = console.get_watch(current_user, exam_id)
     now = utcnow()
-    row = console.candidate_row(watch, user_id, now)
-    attempt = db.session.get(Attempt, row.attempt_id) if row.attempt_id else None
+    state = console_actions.candidate_state(current_user, exam_id, user_id, now)
     return render_template(
-        "exams/console/candidate.html", exam=watch.exam, row=row_view(exam_id, row, now), now=now,
-        extend_note=console_actions.extend_block(watch.exam, row, now),
-        reopen_note=console_actions.reopen_block(watch.exam, attempt, now) if attempt else None,
-        attempt=attempt, extend_form=ConsoleExtendForm(), reopen_form=ConsoleReopenForm())
+        "exams/console/candidate.html", exam=state.watch.exam, row=row_view(exam_id, state.row, now), now=now,
+        extend_note=state.extend_note, reopen_note=state.reopen_note, attempt=state.attempt,
+        extend_form=ConsoleExtendForm(), reopen_form=ConsoleReopenForm())
 
 
 def _flash_form_errors(form) -> None:
