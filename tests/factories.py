@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 
 from werkzeug.security import generate_password_hash
 
 from courseware.models import Course, KnowledgePoint, Lesson, SyllabusModule
+from training.certification.constants import Purpose
+from training.certification.models import Program, ProgramCourse
 from training.core.markdown import render_markdown_with_toc, to_plain_text
 from training.extensions import db
 from training.org.models import Department, RoleGrant, User
@@ -158,3 +161,29 @@ def make_exam(audience, *, rows=(("", "single", 3, "2"), ("", "multiple", 2, "3"
         draw_fixed_paper(exam)
     db.session.commit()
     return exam
+
+
+def make_program(code: str = "P-BASIC", *, courses=(), exam=None, min_hours=0, min_score=None,
+                 validity_months: int = 36, renewal_window_days: int = 90, renewal_courses=(), renewal_exam=None,
+                 renewal_min_hours=0, prerequisite=None, department=None, name: str | None = None,
+                 level: str = "初级", tier: str = ""):
+    """A programme requiring ``courses`` (Course objects, completed), ``min_hours`` 学时 and ``exam`` (an Exam)
+    with ``min_score`` (None: the exam's pass mark); renewal asks for ``renewal_courses`` and ``renewal_exam``."""
+    program = Program(code=code, name=name or f"电子政务应用能力（{code}）", level=level, tier=tier,
+                      validity_months=validity_months, renewal_window_days=renewal_window_days,
+                      min_hours=Decimal(str(min_hours)), exam_id=exam.id if exam else None,
+                      min_score=None if min_score is None else Decimal(str(min_score)),
+                      renewal_exam_id=renewal_exam.id if renewal_exam else None,
+                      renewal_min_hours=Decimal(str(renewal_min_hours)),
+                      prerequisite_id=prerequisite.id if prerequisite else None,
+                      department_id=department.id if department else None)
+    db.session.add(program)
+    db.session.flush()
+    for position, course in enumerate(courses):
+        db.session.add(ProgramCourse(program_id=program.id, course_id=course.id, purpose=Purpose.INITIAL,
+                                     position=position))
+    for position, course in enumerate(renewal_courses):
+        db.session.add(ProgramCourse(program_id=program.id, course_id=course.id, purpose=Purpose.RENEWAL,
+                                     position=position))
+    db.session.commit()
+    return program

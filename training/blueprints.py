@@ -16,6 +16,7 @@ from question_bank.exams.views.console import exam_console_bp
 from question_bank.exams.views.manage import exam_manage_bp
 from question_bank.practice.views import practice_bp
 from question_bank.views import bank_bp
+from training.certification import models as certification_models  # noqa: F401  (until its views import it)
 from training.core.health import health_bp
 from training.dashboard.views import dashboard_bp
 from training.extensions import csrf

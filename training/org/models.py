@@ -58,6 +58,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     rank: Mapped[str] = mapped_column(String(32), default="一级科员")
     position: Mapped[str] = mapped_column(String(64), default="")
+    email: Mapped[str] = mapped_column(String(120), default="")  # for notifications when SMTP is configured
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     session_version: Mapped[int] = mapped_column(default=1)
     is_active: Mapped[bool] = mapped_column(default=True)
