@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from training import navigation
 from training.blueprints import register_all
+from training.certification.services import events as certification_events
 from training.cli import register_cli
 from training.config import load_config
 from training.core import api as api_core
@@ -110,6 +111,7 @@ def _protect_api_writes() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     register_all(app)
+    certification_events.connect()
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -16,7 +16,13 @@ from question_bank.exams.views.console import exam_console_bp
 from question_bank.exams.views.manage import exam_manage_bp
 from question_bank.practice.views import practice_bp
 from question_bank.views import bank_bp
-from training.certification import models as certification_models  # noqa: F401  (until its views import it)
+from training.certification.api import certification_api
+from training.certification.verify_api import verify_api
+from training.certification.views.certificates import certificates_bp
+from training.certification.views.hr import hr_bp
+from training.certification.views.learner import learner_certification_bp
+from training.certification.views.notifications import notifications_bp
+from training.certification.views.programs import programs_bp
 from training.core.health import health_bp
 from training.dashboard.views import dashboard_bp
 from training.extensions import csrf
@@ -25,8 +31,9 @@ from training.org.views.admin import admin_bp
 from training.org.views.auth import auth_bp
 
 WEB_BLUEPRINTS = (health_bp, auth_bp, admin_bp, dashboard_bp, learning_bp, editing_bp, bank_bp, exams_bp,
-                  exam_manage_bp, exam_console_bp, practice_bp)
-API_BLUEPRINTS = (org_api, courseware_api, question_api, exam_api, exam_manage_api)
+                  exam_manage_bp, exam_console_bp, practice_bp, programs_bp, certificates_bp, learner_certification_bp,
+                  notifications_bp, hr_bp)
+API_BLUEPRINTS = (org_api, courseware_api, question_api, exam_api, exam_manage_api, certification_api, verify_api)
 
 
 def register_all(app: Flask) -> None:

@@ -12,6 +12,9 @@ from question_bank.cli import questions_cli
 from question_bank.exams.cli import exams_cli
 from question_bank.exams.demo import load_demo_exams
 from question_bank.shipped import load_shipped_questions
+from training.certification.cli import certification_cli
+from training.certification.demo import load_demo_programs
+from training.certification.services.hours import rebuild_yearly_hours
 from training.extensions import db
 from training.org.cli import org_cli
 from training.org.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_organisation
@@ -31,6 +34,8 @@ def demo_load() -> None:
                f"为 {learners} 人生成学习进度。")
     click.echo(f"题库：新增已审核试题 {load_shipped_questions()} 道。")
     click.echo(f"考试：新增开放中的考试 {load_demo_exams()} 场（正式考试与模拟考试）。")
+    click.echo(f"认证：新增认证项目 {load_demo_programs()} 个（含清川市组织人事部门的分配规则）；"
+               f"学时汇总 {rebuild_yearly_hours()} 行。")
     click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}，仅供演示）：" + "、".join(a[0] for a in DEMO_ACCOUNTS))
 
 
@@ -45,4 +50,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(courseware_cli)
     app.cli.add_command(questions_cli)
     app.cli.add_command(exams_cli)
+    app.cli.add_command(certification_cli)
     app.cli.add_command(demo_cli)

@@ -71,4 +71,14 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "STUDY_IDLE_SECONDS": int(env.get("STUDY_IDLE_SECONDS", "300")),
         # Beats closer together than this are not accepted (the benchmark sets 0 to force the write path).
         "STUDY_MIN_BEAT_SECONDS": int(env.get("STUDY_MIN_BEAT_SECONDS", "5")),
+        # Public certificate verification, per client address (against enumerating codes).
+        "VERIFY_RATE_LIMIT": env.get("VERIFY_RATE_LIMIT", "30 per minute;300 per hour"),
+        # Notification e-mail: off unless MAIL_SERVER is set (`flask certification mail` delivers).
+        "MAIL_SERVER": env.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "") == "1",
+        "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "") == "1",
+        "MAIL_FROM": env.get("MAIL_FROM", "egov-academy@localhost"),
     }

@@ -11,6 +11,7 @@ import pytest
 from courseware.models import Enrollment
 from question_bank.exams.models import Attempt, Exam
 from tests import factories
+from training.certification.models import Certificate
 from training.core.clock import utcnow
 from training.core.signals import attempt_graded, course_completed
 from training.extensions import db
@@ -42,6 +43,30 @@ def graded_attempt(user, exam: Exam, score: float, *, at: datetime | None = None
     db.session.commit()
     attempt_graded.send(None, attempt_id=attempt.id, user_id=user.id, exam_id=exam.id)
     return attempt
+
+
+ISSUED = datetime(2026, 3, 2, 2, 0)
+EXPIRES = datetime(2029, 3, 2, 2, 0)
+CODE = "ABCD2345EFGH"
+
+
+def make_certificate(user, program, *, code: str = CODE, number: str = "EGOV-2026-000001",
+                     issued_at: datetime = ISSUED, expires_at: datetime = EXPIRES, cycle: str = "initial",
+                     renews: Certificate | None = None, department_name: str | None = None) -> Certificate:
+    """A certificate row as the issuer writes it (names kept as issued)."""
+    certificate = Certificate(
+        number=number, verification_code=code, user_id=user.id, program_id=program.id, cycle=cycle,
+        issued_at=issued_at, expires_at=expires_at, renews_id=renews.id if renews else None,
+        holder_name=user.name, department_name=department_name or f"清川市人社局 {user.department.name}",
+        program_name=program.name)
+    db.session.add(certificate)
+    db.session.commit()
+    return certificate
+
+
+def revoke_directly(certificate: Certificate, reason: str = "考试作弊，经核实撤销") -> None:
+    certificate.revoked_at, certificate.revoke_reason = ISSUED + timedelta(days=30), reason
+    db.session.commit()
 
 
 @pytest.fixture

@@ -28,6 +28,16 @@ STATUS_LABELS = {
     Status.EXPIRED: _l("已过期"),
     Status.OVERDUE: _l("逾期未完成"),
 }
+#: CSS badge class of each status (the same colours on every page).
+STATUS_BADGES = {
+    Status.NOT_STARTED: "badge-info",
+    Status.IN_PROGRESS: "badge-info",
+    Status.AWAITING_EXAM: "badge-warn",
+    Status.CERTIFIED: "badge-ok",
+    Status.EXPIRING: "badge-warn",
+    Status.EXPIRED: "badge-err",
+    Status.OVERDUE: "badge-err",
+}
 #: Statuses of a person who holds a valid certificate.
 HOLDING = (Status.CERTIFIED, Status.EXPIRING)
 #: Statuses of a person who still has something to do (the "behind schedule" candidates).

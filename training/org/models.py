@@ -51,6 +51,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     """An official with an account. ``rank`` (职级) drives the annual 学时 target."""
 
     __tablename__ = "users"
+    # The HR roster's scope count, name sort and last-login sort (bench/roster.py) use these.
+    __table_args__ = (Index("ix_users_department_id_is_active", "department_id", "is_active"),
+                      Index("ix_users_name", "name"), Index("ix_users_last_login_at", "last_login_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     employee_no: Mapped[str] = mapped_column(String(32), unique=True)
