@@ -11,7 +11,7 @@ from flask_login import current_user
 from courseware.permissions import can_configure_study_hours
 from question_bank.exams.permissions import can_manage_exams, can_use_console
 from question_bank.permissions import can_review_questions, can_use_bank
-from training.certification.permissions import can_manage_programs, can_use_hr_workspace
+from training.certification.permissions import can_use_hr_workspace
 from training.certification.services.notifications import unread_count
 from training.core.clock import utcnow
 from training.extensions import SUPPORTED_LOCALES, select_locale
@@ -39,7 +39,6 @@ NAV_ITEMS = (
     NavItem("exam_console.index", _l("考试现场"), can_use_console),
     NavItem("bank.review_queue", _l("待审试题"), can_review_questions),
     NavItem("hr.roster", _l("人事工作台"), can_use_hr_workspace),
-    NavItem("programs.list", _l("认证项目"), can_manage_programs),
     NavItem("admin.users", _l("人员管理"), can_use_people_admin),
     NavItem("admin.departments", _l("组织机构"), can_use_people_admin),
     NavItem("admin.audit_log", _l("审计日志"), can_view_audit_log),
@@ -54,6 +53,8 @@ def nav_items() -> list[dict]:
     active_prefix = (request.endpoint or "").split(".")[0]
     return [{"url": url_for(item.endpoint), "label": item.label,
              "active": request.endpoint == item.endpoint
+             or (item.endpoint == "hr.roster" and (active_prefix in ("hr", "programs")
+                                                   or request.endpoint == "notifications.hr_reminders"))
              or (item.endpoint == "courseware.courses" and active_prefix == "courseware"
                  and request.endpoint not in (i.endpoint for i in NAV_ITEMS))}
             for item in NAV_ITEMS if item.visible(current_user)]

@@ -108,7 +108,7 @@ def test_anonymous_visitors_are_sent_to_login(client):
 def test_roster_page_lists_the_scope_with_statuses_and_hours(world, client, hr_officer):
     with frozen_clock(NOW):
         page = login_as(client, hr_officer).get("/hr/").get_data(as_text=True)
-    for text in ("QC0001", "张三", "初级认证：即将到期", "中级认证：学习中", "95.00 / 90", "差 10.00", "共 5 人",
+    for text in ("QC0001", "张三", "初级认证：即将到期", "中级认证：学习中", "95 / 90", "差 10", "共 5 人",
                  "/hr/export/roster.xlsx", "/hr/export/compliance.xlsx?year=2026", "sort=-hours"):
         assert text in page, text
     assert "Y0001" not in page and "云一" not in page and "P0001" not in page

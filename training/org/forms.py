@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from training.org.constants import DEPARTMENT_KIND_LABELS, RANK_NAMES, ROLE_LABELS
 
@@ -51,6 +51,8 @@ class UserForm(FlaskForm):
     department_id = SelectField(_l("所在部门"), coerce=int, choices=[])
     rank = SelectField(_l("职级"), choices=[(r, r) for r in RANK_NAMES])
     position = StringField(_l("职务"), validators=[Optional(), Length(max=64)])
+    email = EmailField(_l("电子邮箱（用于通知，可不填）"), validators=[Optional(), Length(max=120), Regexp(
+        r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("请输入有效的电子邮箱地址"))])
 
 
 class GrantRoleForm(FlaskForm):

@@ -26,6 +26,7 @@ class UserData:
     department: Department
     rank: str
     position: str = ""
+    email: str = ""
 
 
 def generate_initial_password() -> str:
@@ -59,7 +60,8 @@ def create_user(actor: User, data: UserData, password: str | None = None) -> tup
         raise Conflict(_("工号 %(no)s 已存在", no=data.employee_no))
     password = password or generate_initial_password()
     user = User(employee_no=data.employee_no.strip(), name=data.name.strip(), department=data.department,
-                rank=data.rank, position=data.position.strip(), must_change_password=True)
+                rank=data.rank, position=data.position.strip(), email=data.email.strip(),
+                must_change_password=True)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -79,12 +81,13 @@ def update_user(actor: User, user: User, data: UserData) -> User:
     if clash is not None and clash != user.id:
         raise Conflict(_("工号 %(no)s 已存在", no=data.employee_no))
     before = {"employee_no": user.employee_no, "name": user.name, "department": user.department.code,
-              "rank": user.rank, "position": user.position}
+              "rank": user.rank, "position": user.position, "email": user.email}
     moved = user.department_id != data.department.id
     user.employee_no, user.name = data.employee_no.strip(), data.name.strip()
     user.department, user.rank, user.position = data.department, data.rank, data.position.strip()
+    user.email = data.email.strip()
     after = {"employee_no": user.employee_no, "name": user.name, "department": data.department.code,
-             "rank": user.rank, "position": user.position}
+             "rank": user.rank, "position": user.position, "email": user.email}
     record_audit(actor.id, "user.update", "user", user.id,
                  changes={k: [before[k], after[k]] for k in after if before[k] != after[k]})
     db.session.commit()

@@ -109,7 +109,7 @@ def _user_form(user=None) -> UserForm:
 def _user_data(form: UserForm) -> users.UserData:
     department = users.find_department_for_actor(current_user, form.department_id.data)
     return users.UserData(employee_no=form.employee_no.data, name=form.name.data, department=department,
-                          rank=form.rank.data, position=form.position.data or "")
+                          rank=form.rank.data, position=form.position.data or "", email=form.email.data or "")
 
 
 @admin_bp.route("/users/new", methods=["GET", "POST"])
