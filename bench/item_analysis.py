@@ -154,7 +154,8 @@ def build_rows(exam_id: int, users: list[int], pools: dict[str, list[Version]], 
 
 
 def bulk_insert(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """DB-API bulk insert on the app's engine: ``executemany`` (SQLite) or ``COPY`` (PostgreSQL)."""
+    """DB-API bulk insert on the app's engine: ``executemany`` (SQLite) or ``COPY`` (PostgreSQL, then the id
+    sequence is moved past the inserted ids)."""
     from training.extensions import db
 
     connection = db.engine.raw_connection()
@@ -164,6 +165,9 @@ def bulk_insert(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None
             with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+            if "id" in columns:  # explicit ids: move the sequence past them for later ORM inserts
+                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                               f"(SELECT coalesce(max(id), 1) FROM {table}))")
         else:
             marks = ", ".join("?" for _ in columns)
             cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",

@@ -18,9 +18,11 @@ from training.extensions import db
 
 
 def complete_course(user, course, *, at: datetime | None = None, hours: float = 1.0) -> Enrollment:
-    """``user`` completed ``course`` at ``at`` (now) earning ``hours`` 学时; sends ``course_completed``."""
+    """``user`` completed ``course`` at ``at`` (now) earning ``hours`` 学时; sends ``course_completed``. Like the
+    study service, a course is completed once: completing it again is a mistake in the test."""
     at = at or utcnow()
     enrollment = db.session.query(Enrollment).filter_by(user_id=user.id, course_id=course.id).one_or_none()
+    assert enrollment is None or enrollment.completed_at is None, "a course is completed only once"
     if enrollment is None:
         enrollment = Enrollment(user_id=user.id, course_id=course.id, source="self", enrolled_at=at - timedelta(days=1))
         db.session.add(enrollment)

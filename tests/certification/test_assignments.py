@@ -3,7 +3,7 @@ earlier deadline wins; single courses; scope; withdrawal keeps progress."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,6 +13,7 @@ from tests import factories
 from training.certification.models import Notification, ProgramAssignment
 from training.certification.services import assignments
 from training.core.audit import AuditEvent
+from training.core.clock import frozen_clock
 from training.core.errors import NotFound, ValidationFailed
 from training.extensions import db
 from training.org.services.users import UserData, create_user, update_user
@@ -121,3 +122,24 @@ def test_rules_in_scope_are_the_officers_own(program, people, hr_officer, org):
     assignments.create_rule(other, department_id=org.yl.id, program_id=program.id)
     mine = assignments.rules_in_scope(hr_officer)
     assert [(rule.department.code, n) for rule, n in mine] == [("QC", 3)]
+
+
+def test_newcomers_after_the_deadline_get_time_of_their_own(program, people, hr_officer, org):
+    start = datetime(2026, 1, 5, 9, 0)
+    with frozen_clock(start):
+        rule, _added = assignments.create_rule(hr_officer, department_id=org.qc.id, program_id=program.id,
+                                               due_at=start + timedelta(days=60))
+    with frozen_clock(start + timedelta(days=100)):
+        newcomer, _password = create_user(hr_officer, UserData(employee_no="Q0007", name="后来者",
+                                                               department=org.qc_division, rank="一级科员"))
+        row = db.session.scalars(select(ProgramAssignment).filter_by(user_id=newcomer.id)).one()
+        assert row.rule_id == rule.id and row.due_at == start + timedelta(days=160) and row.status == "not_started"
+
+
+def test_a_promotion_brings_the_rank_rule(program, people, hr_officer, org):
+    assignments.create_rule(hr_officer, department_id=org.qc.id, program_id=program.id, rank="四级主任科员")
+    person = people["division"]
+    assert "Q0002" not in assigned(program)
+    update_user(hr_officer, person, UserData(employee_no=person.employee_no, name=person.name,
+                                             department=person.department, rank="四级主任科员"))
+    assert "Q0002" in assigned(program)

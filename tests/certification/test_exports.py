@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from tests import factories
 from tests.certification.test_roster import NOW, build_world
 from tests.conftest import login_as
 from training.certification.services.exports import export_compliance_xlsx, export_roster_xlsx
@@ -147,3 +148,11 @@ def test_http_roster_export_uses_the_pages_filters(world, org, client, hr_office
 @pytest.mark.parametrize("url", ["/hr/export/roster.xlsx", "/hr/export/compliance.xlsx"])
 def test_http_exports_are_forbidden_to_learners(world, client, learner, url):
     assert login_as(client, learner).get(url).status_code == 403
+
+
+@pytest.mark.parametrize("url", ["/hr/?program={id}", "/hr/export/roster.xlsx?program={id}"])
+def test_another_citys_programme_is_not_a_filter(world, org, client, hr_officer, url):
+    """Not even the name of a programme owned by another city reaches the page or the sheet's filter row."""
+    foreign = factories.make_program("YL-ONLY", name="云岭内部专项", department=org.yl)
+    response = login_as(client, hr_officer).get(url.format(id=foreign.id))
+    assert response.status_code == 404 and "云岭内部专项" not in response.get_data(as_text=True)

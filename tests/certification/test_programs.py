@@ -13,6 +13,7 @@ from sqlalchemy import event, select
 from question_bank.exams.models import Exam
 from tests import factories
 from tests.certification.conftest import complete_course, graded_attempt
+from tests.conftest import login_as
 from training.certification.constants import Status
 from training.certification.models import Certificate, Program, ProgramAssignment, ProgramCourse
 from training.certification.services import assignments
@@ -235,3 +236,25 @@ def test_renewal_exam_must_be_formal_too(admin, org, data):
         create_program(admin, replace(data, renewal_exam_id=mock.id))
     assert "只能选择已发布的正式考试" in caught.value.details["renewal_exam_id"]
     assert db.session.get(Exam, mock.id) is not None
+
+
+def test_editing_after_the_exam_was_archived_keeps_the_exam_and_courses(admin, data, cert_exam, courses, client):
+    """The edit form still offers (and selects) an exam archived and a course unpublished since, so saving an
+    unrelated change never drops a requirement."""
+    program = create_program(admin, data)
+    cert_exam.status = "archived"
+    courses[0].published = False
+    db.session.commit()
+    page = login_as(client, admin).get(f"/certification/programs/{program.id}/edit").text
+    assert f'<option selected value="{cert_exam.id}">' in page and "（已归档）" in page
+    assert f'<option selected value="{courses[0].id}">' in page and "（未发布）" in page
+
+
+def test_hr_officer_may_not_require_another_citys_exam(hr_officer, org, data, client):
+    factories.make_bank()
+    foreign = factories.make_exam(org.yl, title="云岭市内部考试")
+    login_as(client, hr_officer)
+    assert "云岭市内部考试" not in client.get("/certification/programs/new").text
+    with pytest.raises(ValidationFailed) as caught:
+        create_program(hr_officer, replace(data, department_id=org.qc.id, exam_id=foreign.id, min_score=None))
+    assert "只能选择已发布的正式考试" in caught.value.message

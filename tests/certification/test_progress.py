@@ -144,6 +144,12 @@ def test_expiry_renewal_window_and_renewal(program, enrolled, courses, cert_exam
     assert renewal.expires_at == datetime(2030, 3, 2, 9, 0)  # continues from the old expiry: nothing lost
     row = row_of(enrolled, program)
     assert (row.status, row.certificate_id, row.renewing) == (Status.CERTIFIED, renewal.id, False)
+    with frozen_clock(datetime(2030, 1, 15)):  # the next window: the refresher done once still counts,
+        daily.run_daily()                      # the exam has to be passed again
+        assert row_of(enrolled, program).status == Status.EXPIRING
+        graded_attempt(enrolled, cert_exam, 77)
+    third = certs(enrolled, program)[2]
+    assert third.renews_id == renewal.id and third.expires_at == datetime(2032, 3, 2, 9, 0)
 
 
 def test_expired_then_renewed_late(program, enrolled, courses, cert_exam):
@@ -252,3 +258,40 @@ def test_real_study_heartbeats_complete_the_course_and_count(app, program, enrol
     row = row_of(enrolled, program)
     assert next(i for i in row.requirements if i.get("course_id") == required.id)["met"] is True
     assert db.session.get(YearlyHours, (enrolled.id, 2026)).hours > 0
+
+
+def test_renewal_hours_come_from_any_course_of_the_cycle(courses, cert_exam, org, learner, hr_officer):
+    required, second, elective = courses
+    program = factories.make_program("P-H", courses=[required], exam=cert_exam, validity_months=12,
+                                     renewal_window_days=60, renewal_min_hours=1, renewal_exam=cert_exam)
+    assignments.create_rule(hr_officer, department_id=org.qc.id, program_id=program.id)
+    with frozen_clock(T0):
+        complete_course(learner, required, hours=2)  # before the certificate: does not count for the renewal
+        graded_attempt(learner, cert_exam, 90)
+    with frozen_clock(T0 + timedelta(days=320)):
+        complete_course(learner, elective, hours=0.5)  # not a programme course, but continuing education
+        graded_attempt(learner, cert_exam, 90)
+        row = row_of(learner, program)
+        hours = next(item for item in row.requirements if item["kind"] == "hours")
+        assert (row.status, hours["earned"], hours["met"]) == (Status.EXPIRING, 0.5, False)
+        complete_course(learner, second, hours=1)
+        assert len(certs(learner, program)) == 2
+
+
+@pytest.mark.parametrize("due", [None, datetime(2026, 1, 1)])
+def test_exam_only_programme_certifies_after_a_late_release(org, learner, hr_officer, due):
+    """A release has no event: the daily job finds not-started and overdue people whose result came out."""
+    factories.make_bank()
+    exam = factories.make_exam(org.province, pass_score=Decimal("60"), release_policy="manual")
+    program = factories.make_program("P-E", exam=exam)
+    assignments.create_rule(hr_officer, department_id=org.qc.id, program_id=program.id)
+    if due is not None:
+        db.session.execute(ProgramAssignment.__table__.update().values(due_at=due))
+        db.session.commit()
+    graded_attempt(learner, exam, 90)
+    daily.run_daily()
+    assert row_of(learner, program).status == (Status.OVERDUE if due else Status.NOT_STARTED)
+    exam.released_at = datetime(2026, 6, 1)
+    db.session.commit()
+    daily.run_daily()
+    assert row_of(learner, program).status == Status.CERTIFIED and len(certs(learner, program)) == 1

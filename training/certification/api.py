@@ -21,6 +21,7 @@ from training.core.errors import NotFound
 from training.extensions import db
 from training.org.models import Department, User
 from training.org.permissions import can_manage_department
+from training.org.views.paging import page_arg
 
 certification_api = Blueprint("certification_api", __name__, url_prefix=API_PREFIX)
 DEFAULT_PER_PAGE = 100
@@ -81,7 +82,7 @@ def department_certifications(code: str):
     if status and status not in set(Status):
         return json_error("bad_request", _("status 应为以下之一：%(values)s",
                                            values=", ".join(s.value for s in Status)), 400)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     per_page = min(max(request.args.get("per_page", DEFAULT_PER_PAGE, type=int) or DEFAULT_PER_PAGE, 1),
                    MAX_PER_PAGE)
     query = _subtree_rows(department, status, request.args.get("program", "").strip())

@@ -10,7 +10,7 @@ from datetime import datetime, time
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_utc
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from wtforms import (
     BooleanField,
     DateField,
@@ -28,6 +28,7 @@ from courseware.models import TIERS, Course, SyllabusModule
 from question_bank.exams.models import EXAM_PUBLISHED, FORMAL, Exam
 from training.certification.constants import DEFAULT_RENEWAL_WINDOW_DAYS, Target
 from training.certification.models import Program
+from training.certification.permissions import scope_line_clause
 from training.certification.services import programs
 from training.certification.services.programs import LEVELS, ProgramData
 from training.extensions import db
@@ -91,17 +92,22 @@ class ProgramForm(FlaskForm):
                     self._fields[name].errors = [*self._fields[name].errors, message]
 
 
-def _published_courses() -> list[Course]:
-    """Published courses in syllabus order (for the course pickers)."""
+def _published_courses(keep: set[int]) -> list[Course]:
+    """Published courses in syllabus order (for the course pickers), and the programme's own ``keep`` ones even
+    if unpublished since — so that saving the form never drops a requirement nobody chose to drop."""
     return list(db.session.scalars(select(Course).join(SyllabusModule, SyllabusModule.id == Course.module_id)
-                                   .where(Course.published.is_(True))
+                                   .where(or_(Course.published.is_(True), Course.id.in_(keep)))
                                    .order_by(SyllabusModule.position, Course.code)))
 
 
-def _formal_exams() -> list[Exam]:
-    """Published formal exams, newest window first (the exams a programme may require)."""
-    return list(db.session.scalars(select(Exam).where(Exam.status == EXAM_PUBLISHED, Exam.kind == FORMAL)
-                                   .order_by(Exam.opens_at.desc(), Exam.id.desc())))
+def _formal_exams(viewer: User, keep: set[int]) -> list[Exam]:
+    """Published formal exams of departments on the path to or inside the viewer's scope, newest window
+    first, and the programme's own ``keep`` ones even if archived since."""
+    return list(db.session.scalars(
+        select(Exam).join(Department, Department.id == Exam.department_id)
+        .where(or_(and_(Exam.status == EXAM_PUBLISHED, Exam.kind == FORMAL,
+                        scope_line_clause(viewer, Department.path)), Exam.id.in_(keep)))
+        .order_by(Exam.opens_at.desc(), Exam.id.desc())))
 
 
 def _owner_departments(viewer: User) -> list[Department]:
@@ -112,14 +118,20 @@ def _owner_departments(viewer: User) -> list[Department]:
 
 def build_program_form(viewer: User, program: Program | None = None) -> ProgramForm:
     """The programme form with the viewer's choices, prefilled from ``program`` on a GET."""
-    form = ProgramForm(data=_initial(programs.program_data(program)) if program is not None else None)
+    data = programs.program_data(program) if program is not None else None
+    form = ProgramForm(data=_initial(data) if data is not None else None)
+    keep_courses = {*data.course_ids, *data.elective_course_ids, *data.renewal_course_ids} if data else set()
     course_groups: dict[str, list[tuple[int, str]]] = {}
-    for course in _published_courses():
+    for course in _published_courses(keep_courses):
         group = f"{course.module.code} {course.module.title}"
-        course_groups.setdefault(group, []).append((course.id, f"{course.code} {course.title}"))
+        label = f"{course.code} {course.title}" + ("" if course.published else str(_l("（未发布）")))
+        course_groups.setdefault(group, []).append((course.id, label))
     for name in ("course_ids", "elective_course_ids", "renewal_course_ids"):
         form[name].choices = course_groups
-    exams = [(NONE, _l("（不要求考试）")), *((e.id, e.title) for e in _formal_exams())]
+    keep_exams = {i for i in (program.exam_id, program.renewal_exam_id) if i} if program else set()
+    exams = [(NONE, _l("（不要求考试）")), *(
+        (e.id, e.title + ("" if e.status == EXAM_PUBLISHED else str(_l("（已归档）")))) for e in
+        _formal_exams(viewer, keep_exams))]
     form.exam_id.choices = form.renewal_exam_id.choices = exams
     form.prerequisite_id.choices = [(NONE, _l("（无）")), *(
         (row.program.id, f"{row.program.code} {row.program.name}")
@@ -191,7 +203,7 @@ def build_assign_form(viewer: User, program_id: int | None = None) -> AssignForm
     form.program_id.choices = [(NONE, _l("（不分配项目）")), *(
         (row.program.id, f"{row.program.code} {row.program.name}") for row in programs.list_programs(viewer))]
     form.course_id.choices = [(NONE, _l("（不分配单门课程）")), *(
-        (c.id, f"{c.code} {c.title}") for c in _published_courses())]
+        (c.id, f"{c.code} {c.title}") for c in _published_courses(set()))]
     form.department_id.choices = department_choices(_owner_departments(viewer), ids=True)
     return form
 

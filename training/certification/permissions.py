@@ -8,6 +8,8 @@ belongs to a department on the path to, or inside, their scope.
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement, false, or_, true
+
 from training.certification.models import Certificate, Program
 from training.org.constants import Role
 from training.org.models import Department, User
@@ -38,11 +40,25 @@ def can_use_program(user: User, program: Program | None) -> bool:
     to or inside the officer's scope."""
     if program is None or not can_use_hr_workspace(user):
         return False
+    return program.department is None or on_scope_line(user, program.department)
+
+
+def on_scope_line(user: User, department: Department) -> bool:
+    """Whether ``department`` lies on the path to, or inside, the user's HR scope (admins: anywhere) — whose
+    programmes and exams an HR officer may build on."""
     paths = scope_paths(user, Role.HR)
-    if paths is None or program.department is None:
-        return True
-    owner = program.department.path
-    return any(owner.startswith(path) or path.startswith(owner) for path in paths)
+    return paths is None or any(department.path.startswith(path) or path.startswith(department.path)
+                                for path in paths)
+
+
+def scope_line_clause(user: User, path_column) -> ColumnElement[bool]:
+    """``on_scope_line`` in SQL over a department path column."""
+    paths = scope_paths(user, Role.HR)
+    if paths is None:
+        return true()
+    ancestors = {path[:end + 1] for path in paths for end, char in enumerate(path) if char == "/" and end}
+    return or_(path_column.in_(sorted(ancestors)) if ancestors else false(),
+               *(path_column.startswith(path, autoescape=True) for path in paths))
 
 
 def can_assign_to(user: User, department: Department | None) -> bool:

@@ -6,7 +6,7 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-#: sender: the User; kwargs: none. Sent after a user was created or changed department.
+#: sender: the User; kwargs: none. Sent after a user was created, changed department or rank, or was reactivated.
 user_placed = _signals.signal("user-placed")
 #: sender: the Enrollment; kwargs: user_id, course_id. Sent after a course was completed.
 course_completed = _signals.signal("course-completed")

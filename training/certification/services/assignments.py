@@ -5,7 +5,7 @@ assigned when ``user_placed`` arrives. Every assignment is scoped to the HR offi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select, update
@@ -27,6 +27,7 @@ from training.org.models import Department, User
 from training.org.permissions import scope_clause
 
 CHUNK = 500
+MIN_NEWCOMER_DAYS = 30
 
 
 def create_rule(actor: User, *, department_id: int, program_id: int | None = None, course_id: int | None = None,
@@ -50,7 +51,7 @@ def create_rule(actor: User, *, department_id: int, program_id: int | None = Non
     db.session.add(rule)
     db.session.flush()
     user_ids = [p.id for p in people] if people else _matching_user_ids(rule, department)
-    added = _apply(rule, user_ids, actor.id)
+    added = _apply(rule, user_ids, actor.id, due_at)
     record_audit(actor.id, "assignment.create", "assignment_rule", rule.id, department=department.code,
                  program=program.code if program else None, course=course.code if course else None, target=target,
                  rank=rank or None, people=[p.employee_no for p in people],
@@ -94,57 +95,68 @@ def _matching_user_ids(rule: AssignmentRule, department: Department) -> list[int
     return list(db.session.scalars(query))
 
 
-def _apply(rule: AssignmentRule, user_ids: list[int], actor_id: int | None) -> int:
-    """Assign ``rule``'s subject to ``user_ids``; new programme rows are evaluated at once. Returns new people."""
+def _apply(rule: AssignmentRule, user_ids: list[int], actor_id: int | None, due_at: datetime | None) -> int:
+    """Assign ``rule``'s subject to ``user_ids`` with ``due_at``; new programme rows are evaluated at once.
+    Returns how many people were new."""
     now, added = utcnow(), 0
     for start in range(0, len(user_ids), CHUNK):
         chunk = user_ids[start:start + CHUNK]
-        added += _apply_program(rule, chunk, actor_id, now) if rule.program_id else _apply_course(rule, chunk, now)
+        added += _apply_program(rule, chunk, actor_id, now, due_at) if rule.program_id \
+            else _apply_course(rule, chunk, now, due_at)
     return added
 
 
-def _apply_program(rule: AssignmentRule, user_ids: list[int], actor_id: int | None, now: datetime) -> int:
+def newcomer_due(rule: AssignmentRule, now: datetime) -> datetime | None:
+    """The due date of someone placed under ``rule`` later: the rule's own while it is ahead; after it passed,
+    the same lead time the rule first gave (at least 30 days) from the day they joined — nobody starts overdue."""
+    if rule.due_at is None or rule.due_at > now:
+        return rule.due_at
+    return now + max(rule.due_at - rule.created_at, timedelta(days=MIN_NEWCOMER_DAYS))
+
+
+def _apply_program(rule: AssignmentRule, user_ids: list[int], actor_id: int | None, now: datetime,
+                   due_at: datetime | None) -> int:
     existing = dict(db.session.execute(select(ProgramAssignment.user_id, ProgramAssignment.due_at).where(
         ProgramAssignment.program_id == rule.program_id, ProgramAssignment.user_id.in_(user_ids))).all())
     fresh = [uid for uid in user_ids if uid not in existing]
     if fresh:
         db.session.execute(dialect_insert(ProgramAssignment.__table__).values([{
             "user_id": user_id, "program_id": rule.program_id, "source": Source.RULE, "rule_id": rule.id,
-            "assigned_by_id": actor_id, "assigned_at": now, "due_at": rule.due_at, "status": Status.NOT_STARTED,
+            "assigned_by_id": actor_id, "assigned_at": now, "due_at": due_at, "status": Status.NOT_STARTED,
             "percent": 0, "requirements": [], "renewing": False} for user_id in fresh])
             .on_conflict_do_nothing(index_elements=["user_id", "program_id"]))
-    if rule.due_at is not None:  # an earlier deadline wins over a later (or no) one
+    if due_at is not None:  # an earlier deadline wins over a later (or no) one
         db.session.execute(update(ProgramAssignment).where(
             ProgramAssignment.program_id == rule.program_id, ProgramAssignment.user_id.in_(list(existing)),
-            or_(ProgramAssignment.due_at.is_(None), ProgramAssignment.due_at > rule.due_at))
-            .values(due_at=rule.due_at).execution_options(synchronize_session=False))
+            or_(ProgramAssignment.due_at.is_(None), ProgramAssignment.due_at > due_at))
+            .values(due_at=due_at).execution_options(synchronize_session=False))
     rows = db.session.scalars(select(ProgramAssignment).where(
         ProgramAssignment.program_id == rule.program_id, ProgramAssignment.user_id.in_(user_ids))).all()
     refresh_rows(rule.program, list(rows), now)
-    due = rule.due_at.date().isoformat() if rule.due_at else None
+    due = due_at.date().isoformat() if due_at else None
     key = f"assigned:program:{rule.program_id}"
     notify_many([{"user_id": uid, "kind": NotificationKind.ASSIGNED, "dedupe_key": key,
                   "params": {"program": rule.program.name, "due": due}, "link": "/my/programs"} for uid in fresh])
     return len(fresh)
 
 
-def _apply_course(rule: AssignmentRule, user_ids: list[int], now: datetime) -> int:
+def _apply_course(rule: AssignmentRule, user_ids: list[int], now: datetime, due_at: datetime | None) -> int:
     existing = set(db.session.scalars(select(Enrollment.user_id).where(
         Enrollment.course_id == rule.course_id, Enrollment.user_id.in_(user_ids))))
     fresh = [uid for uid in user_ids if uid not in existing]
     if fresh:
         db.session.execute(dialect_insert(Enrollment.__table__).values([{
             "user_id": user_id, "course_id": rule.course_id, "source": "assigned", "enrolled_at": now,
-            "due_at": rule.due_at, "hours_credited": 0} for user_id in fresh])
+            "due_at": due_at, "hours_credited": 0} for user_id in fresh])
             .on_conflict_do_nothing(index_elements=["user_id", "course_id"]))
     if existing:  # a self-enrolment becomes assigned; the earlier deadline wins
         db.session.execute(update(Enrollment).where(
             Enrollment.course_id == rule.course_id, Enrollment.user_id.in_(list(existing)),
             Enrollment.completed_at.is_(None))
-            .values(source="assigned", due_at=_earlier(Enrollment.due_at, rule.due_at))
+            .values(source="assigned", due_at=_earlier(Enrollment.due_at, due_at))
             .execution_options(synchronize_session=False))
     title = db.session.scalar(select(Course.title).where(Course.id == rule.course_id))
-    due = rule.due_at.date().isoformat() if rule.due_at else None
+    due = due_at.date().isoformat() if due_at else None
     key = f"assigned:course:{rule.course_id}"
     notify_many([{"user_id": uid, "kind": NotificationKind.ASSIGNED, "dedupe_key": key,
                   "params": {"program": title, "due": due}, "link": f"/courses/{rule.course_id}"} for uid in fresh])
@@ -171,7 +183,7 @@ def apply_rules_to_user(user_id: int) -> int:
         func.substr(path, 1, func.length(Department.path)) == Department.path)
         .order_by(AssignmentRule.due_at.is_(None), AssignmentRule.due_at, AssignmentRule.id)).all()
     for rule in rules:
-        _apply(rule, [user.id], rule.created_by_id)
+        _apply(rule, [user.id], rule.created_by_id, newcomer_due(rule, utcnow()))
     db.session.commit()
     return len(rules)
 
@@ -192,14 +204,16 @@ def end_rule(actor: User, rule_id: int) -> AssignmentRule:
 def rules_in_scope(viewer: User, *, program_id: int | None = None) -> list[tuple[AssignmentRule, int]]:
     """Rules whose department lies in the viewer's HR scope, newest first, with the number of people each one
     assigned (one grouped query)."""
-    assigned = (select(ProgramAssignment.rule_id, func.count().label("n")).group_by(ProgramAssignment.rule_id)
-                .subquery())
+    in_scope = (select(AssignmentRule.id).join(AssignmentRule.department)
+                .where(scope_clause(viewer, Department.path, Role.HR)))
+    if program_id is not None:
+        in_scope = in_scope.where(AssignmentRule.program_id == program_id)
+    assigned = (select(ProgramAssignment.rule_id, func.count().label("n"))
+                .where(ProgramAssignment.rule_id.in_(in_scope)).group_by(ProgramAssignment.rule_id).subquery())
     query = (select(AssignmentRule, func.coalesce(assigned.c.n, 0)).join(AssignmentRule.department)
              .outerjoin(assigned, assigned.c.rule_id == AssignmentRule.id)
-             .where(scope_clause(viewer, Department.path, Role.HR)).order_by(AssignmentRule.id.desc())
+             .where(AssignmentRule.id.in_(in_scope)).order_by(AssignmentRule.id.desc())
              .options(joinedload(AssignmentRule.program)))
-    if program_id is not None:
-        query = query.where(AssignmentRule.program_id == program_id)
     return [(rule, n) for rule, n in db.session.execute(query).all()]
 
 

@@ -1,13 +1,14 @@
 """The daily job (``flask certification daily``, cron-able, idempotent): rebuild the yearly 学时, move people
 whose standing changed with the calendar (renewal window opened, certificate expired, deadline passed, exam
-results released meanwhile), send the dated reminders and deliver pending e-mail."""
+results released meanwhile — a release sends no event), send the dated reminders and deliver pending e-mail.
+It re-evaluates everyone who is not a holder far from expiry, in batches of 500 (five queries each)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 
 from training.certification.constants import (
     DUE_SOON_DAYS,
@@ -36,15 +37,13 @@ class DailyReport:
 
 
 def calendar_due(now: datetime, window_days_max: int):
-    """Rows whose standing may have changed with time alone (or never computed, or waiting for results)."""
+    """Rows the calendar (or a release without an event) may have moved: everyone not certified, and the
+    certified whose renewal window is open or about to. Only holders far from expiry are skipped."""
     return or_(
         ProgramAssignment.computed_at.is_(None),
-        ProgramAssignment.status == Status.AWAITING_EXAM,
-        and_(ProgramAssignment.status.in_(HOLDING), ProgramAssignment.expires_at <= now + timedelta(
-            days=window_days_max)),
-        and_(ProgramAssignment.status.notin_((*HOLDING, Status.OVERDUE, Status.EXPIRED)),
-             ProgramAssignment.due_at < now),
-        ProgramAssignment.status == Status.EXPIRED,
+        ProgramAssignment.status != Status.CERTIFIED,
+        ProgramAssignment.expires_at.is_(None),
+        ProgramAssignment.expires_at <= now + timedelta(days=window_days_max),
     )
 
 

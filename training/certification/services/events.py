@@ -30,13 +30,15 @@ def _guarded(work, *args) -> None:
 
 
 def on_course_completed(_sender, *, user_id: int, course_id: int, **_extra) -> None:
-    """A course completed: the person's yearly 学时 and the programmes that contain the course."""
+    """A course completed: the person's yearly 学时, the programmes that contain the course and those being
+    renewed (whose 学时 come from any course)."""
     def work() -> None:
         refresh_person_hours(user_id)
         db.session.commit()
         programs = select(ProgramCourse.program_id).where(ProgramCourse.course_id == course_id)
         ids = db.session.scalars(select(ProgramAssignment.program_id).where(
-            ProgramAssignment.user_id == user_id, ProgramAssignment.program_id.in_(programs))).all()
+            ProgramAssignment.user_id == user_id,
+            or_(ProgramAssignment.program_id.in_(programs), ProgramAssignment.renewing.is_(True)))).all()
         if ids:
             refresh(user_id, ids)
     _guarded(work)
@@ -47,7 +49,8 @@ def on_attempt_graded(_sender, *, user_id: int, exam_id: int, **_extra) -> None:
     def work() -> None:
         programs = select(Program.id).where(or_(Program.exam_id == exam_id, Program.renewal_exam_id == exam_id))
         ids = db.session.scalars(select(ProgramAssignment.program_id).where(
-            ProgramAssignment.user_id == user_id, ProgramAssignment.program_id.in_(programs))).all()
+            ProgramAssignment.user_id == user_id,
+            or_(ProgramAssignment.program_id.in_(programs), ProgramAssignment.renewing.is_(True)))).all()
         if ids:
             refresh(user_id, ids)
     _guarded(work)

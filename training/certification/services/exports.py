@@ -29,6 +29,7 @@ from training.certification.services.roster import (
     compliance_rows,
     path_names,
     programmes_in,
+    require_usable_program,
     roster_rows,
 )
 from training.core.audit import record_audit
@@ -153,6 +154,7 @@ def export_roster_xlsx(actor: User, flt: RosterFilter, *, now: datetime | None =
     _require_workspace(actor)
     now, flt = now or utcnow(), flt.normalised()
     department = find_department_for_actor(actor, flt.department_id or None)
+    require_usable_program(actor, flt.program_id)
     label, object_id = scope_label(actor, department)
     programmes = programmes_in(actor, flt, now=now)
     head = [_("部门：%(path)s", path=label),

@@ -82,11 +82,11 @@ def _connect(config: Mapping[str, Any]) -> smtplib.SMTP:
 
 def _send_one(smtp: smtplib.SMTP, notification: Notification, email: str, name: str,
               config: Mapping[str, Any]) -> bool:
-    """Send one message; a refusal of this message (recipient, data) is logged and reported as False. A broken
-    connection propagates and ends the batch."""
+    """Send one message; a refusal of this message (recipient, data) or a malformed address is logged and
+    reported as False. A broken connection propagates and ends the batch."""
     try:
         smtp.send_message(compose(notification, email, name, config))
-    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError, ValueError) as error:
         log.warning("E-mail of notification %s to user %s refused: %s", notification.id, notification.user_id,
                     error)
         return False
@@ -104,9 +104,9 @@ def compose(notification: Notification, email: str, name: str, config: Mapping[s
         footer = _("—— 电子政务学院（此邮件由系统自动发送，请勿回复）")
         sender_name = _("电子政务学院")
     message = EmailMessage()
-    message["Subject"] = title
+    message["Subject"] = " ".join(title.split())  # no line breaks in a header (a name may carry one)
     message["From"] = formataddr((sender_name, sender_address(config)))
-    message["To"] = formataddr((name, email))
+    message["To"] = formataddr((" ".join(name.split()), email))
     message.set_content("\n\n".join(part for part in (greeting, title, body, link, footer) if part))
     return message
 

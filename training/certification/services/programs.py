@@ -16,7 +16,7 @@ from question_bank.exams.models import EXAM_PUBLISHED, FORMAL, Exam
 from question_bank.exams.services.exams import paper_summary
 from training.certification.constants import DEFAULT_RENEWAL_WINDOW_DAYS, HOLDING, Purpose
 from training.certification.models import Program, ProgramAssignment, ProgramCourse
-from training.certification.permissions import can_edit_program, can_manage_programs, can_use_program
+from training.certification.permissions import can_edit_program, can_manage_programs, can_use_program, on_scope_line
 from training.certification.services.progress import refresh_program
 from training.core.audit import record_audit
 from training.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -305,8 +305,9 @@ def _validate(actor: User, data: ProgramData, program: Program | None) -> None:
     _check_text(data, program, errors)
     _check_periods(data, errors)
     _check_courses(data, program, errors)
-    _check_exam(data.exam_id, data.min_score, "exam_id", "min_score", program.exam_id if program else None, errors)
-    _check_exam(data.renewal_exam_id, data.renewal_min_score, "renewal_exam_id", "renewal_min_score",
+    _check_exam(actor, data.exam_id, data.min_score, "exam_id", "min_score", program.exam_id if program else None,
+                errors)
+    _check_exam(actor, data.renewal_exam_id, data.renewal_min_score, "renewal_exam_id", "renewal_min_score",
                 program.renewal_exam_id if program else None, errors)
     _check_prerequisite(actor, data, program, errors)
     if not (data.course_ids or data.min_hours or data.exam_id):
@@ -360,16 +361,18 @@ def _check_courses(data: ProgramData, program: Program | None, errors: dict[str,
             errors[name] = _("只能选择已发布的课程")
 
 
-def _check_exam(exam_id: int | None, min_score: Decimal | None, exam_field: str, score_field: str,
+def _check_exam(actor: User, exam_id: int | None, min_score: Decimal | None, exam_field: str, score_field: str,
                 current_id: int | None, errors: dict[str, str]) -> None:
-    """The exam must be a published formal exam (an unchanged one is kept even if archived since); the
-    minimum score lies between 0 and the paper's total points."""
+    """The exam must be a published formal exam of a department on the path to or inside the actor's scope (an
+    unchanged one is kept even if archived since); the minimum score lies between 0 and the paper's total."""
     if exam_id is None:
         if min_score is not None:
             errors[score_field] = _("未选择考试时不能设置最低分数")
         return
     exam = db.session.get(Exam, exam_id)
-    if exam is None or (exam_id != current_id and (exam.status != EXAM_PUBLISHED or exam.kind != FORMAL)):
+    if exam is None or (exam_id != current_id and (
+            exam.status != EXAM_PUBLISHED or exam.kind != FORMAL
+            or not on_scope_line(actor, db.session.get(Department, exam.department_id)))):
         errors[exam_field] = _("只能选择已发布的正式考试")
         return
     if min_score is not None:

@@ -8,9 +8,10 @@ Which records count (the *cycle*):
   passed after the revocation;
 - renewal of a certificate (``renew:<id>``), from the opening of its renewal window or after it expired: the
   renewal requirements (refresher courses, renewal 学时 and exam — or the initial ones when the programme defines
-  none), counting only what was earned after that certificate was issued. Courses cannot be retaken, so a
-  refresher course is one the learner has not done in the previous cycle.
-学时 count from every course of the programme (initial and renewal lists) completed in the cycle.
+  none). The exam must be passed, and the 学时 earned (from any course: continuing education), after that
+  certificate was issued; a refresher course counts whenever it was completed, because a course is completed
+  once and cannot be retaken — the exam is what each renewal has to prove again.
+For a first certificate 学时 count from the programme's courses (initial and renewal lists).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Records:
     """A batch's records for one programme, keyed by user id."""
 
     completions: dict[int, dict[int, tuple[datetime, Decimal]]] = field(default_factory=lambda: defaultdict(dict))
+    all_hours: dict[int, list[tuple[datetime, Decimal]]] = field(default_factory=lambda: defaultdict(list))
     attempts: dict[int, dict[int, list[tuple[datetime, Decimal]]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(list)))
     prerequisite_until: dict[int, datetime] = field(default_factory=dict)
@@ -83,13 +85,15 @@ def program_facts(program: Program, now: datetime) -> ProgramFacts:
 
 
 def load_records(facts: ProgramFacts, user_ids: Iterable[int], now: datetime) -> Records:
-    """Four queries for the whole batch: completions, graded attempts, prerequisite and own certificates."""
+    """Four queries for the whole batch: completed courses (a person completes a few dozen at most), graded
+    attempts, prerequisite and own certificates."""
     ids, records, program = list(user_ids), Records(), facts.program
-    if facts.all_course_ids:
-        for user_id, course_id, completed_at, hours in db.session.execute(
-                select(Enrollment.user_id, Enrollment.course_id, Enrollment.completed_at, Enrollment.hours_credited)
-                .where(Enrollment.user_id.in_(ids), Enrollment.course_id.in_(facts.all_course_ids),
-                       Enrollment.completed_at.is_not(None))):
+    programme_courses = set(facts.all_course_ids)
+    for user_id, course_id, completed_at, hours in db.session.execute(
+            select(Enrollment.user_id, Enrollment.course_id, Enrollment.completed_at, Enrollment.hours_credited)
+            .where(Enrollment.user_id.in_(ids), Enrollment.completed_at.is_not(None))):
+        records.all_hours[user_id].append((completed_at, hours or Decimal("0")))
+        if course_id in programme_courses:
             records.completions[user_id][course_id] = (completed_at, hours or Decimal("0"))
     released = [exam_id for exam_id, (_t, _p, out) in facts.exams.items() if out]
     if released:
@@ -129,22 +133,25 @@ def _renewal_defined(program: Program, facts: ProgramFacts) -> bool:
     return bool(facts.renewal or program.renewal_exam_id or program.renewal_min_hours)
 
 
-def _checklist(facts: ProgramFacts, records: Records, user_id: int, *, renewal: bool, courses_since: datetime | None,
-               exam_since: datetime | None, now: datetime) -> list[dict]:
+def _checklist(facts: ProgramFacts, records: Records, user_id: int, *, renewal: bool,
+               hours_since: datetime | None, exam_since: datetime | None) -> list[dict]:
     """The requirement list with ``met`` flags for one person and one cycle."""
     program, items = facts.program, []
     use_renewal = renewal and _renewal_defined(program, facts)
     if program.prerequisite_id and not renewal:
         items.append({"kind": Requirement.PREREQUISITE, "program_id": program.prerequisite_id,
                       "name": facts.prerequisite_name, "met": user_id in records.prerequisite_until})
-    done = {course_id: (at, hours) for course_id, (at, hours) in records.completions.get(user_id, {}).items()
-            if courses_since is None or at > courses_since}
+    done = records.completions.get(user_id, {})
     for course_id, code, title in (facts.renewal if use_renewal else facts.initial):
         items.append({"kind": Requirement.COURSE, "course_id": course_id, "code": code, "title": title,
                       "met": course_id in done})
     minimum = program.renewal_min_hours if use_renewal else program.min_hours
     if minimum and minimum > 0:
-        earned = sum((hours for _at, hours in done.values()), Decimal("0"))
+        if renewal:  # continuing education: any course completed in this cycle
+            earned = sum((hours for at, hours in records.all_hours.get(user_id, []) if at > hours_since),
+                         Decimal("0"))
+        else:
+            earned = sum((hours for _at, hours in done.values()), Decimal("0"))
         items.append({"kind": Requirement.HOURS, "required": float(minimum), "earned": float(earned),
                       "met": earned >= minimum})
     exam_id = program.renewal_exam_id if use_renewal else program.exam_id
@@ -195,20 +202,20 @@ def standing_of(facts: ProgramFacts, records: Records, user_id: int, due_at: dat
         opens = window_opens(latest, program)
         if now < opens:
             return Standing(Status.CERTIFIED, 100, latest.requirements or [], False, None, latest, None)
-        items = _checklist(facts, records, user_id, renewal=True, courses_since=latest.issued_at,
-                           exam_since=latest.issued_at, now=now)
+        items = _checklist(facts, records, user_id, renewal=True, hours_since=latest.issued_at,
+                           exam_since=latest.issued_at)
         if all(item["met"] for item in items):
             return Standing(Status.CERTIFIED, 100, items, True, latest.issued_at, latest,
                             (f"renew:{latest.id}", latest))
         return Standing(Status.EXPIRING, percent_done(items), items, True, latest.issued_at, latest, None)
     if latest is not None and latest.revoked_at is None:  # expired, not renewed
-        items = _checklist(facts, records, user_id, renewal=True, courses_since=latest.issued_at,
-                           exam_since=latest.issued_at, now=now)
+        items = _checklist(facts, records, user_id, renewal=True, hours_since=latest.issued_at,
+                           exam_since=latest.issued_at)
         met = all(item["met"] for item in items)
         return Standing(Status.CERTIFIED if met else Status.EXPIRED, 100 if met else percent_done(items), items,
                         True, latest.issued_at, latest, (f"renew:{latest.id}", latest) if met else None)
     since = latest.revoked_at if latest is not None else None
-    items = _checklist(facts, records, user_id, renewal=False, courses_since=None, exam_since=since, now=now)
+    items = _checklist(facts, records, user_id, renewal=False, hours_since=None, exam_since=since)
     if all(item["met"] for item in items):
         cycle = f"after:{latest.id}" if latest is not None else "initial"
         return Standing(Status.CERTIFIED, 100, items, False, since, latest, (cycle, None))

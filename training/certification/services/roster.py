@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, union_all
 
 from courseware.hours import current_targets
@@ -20,7 +21,9 @@ from courseware.models import LessonProgress
 from question_bank.exams.models import Attempt
 from training.certification.constants import HOLDING, Status
 from training.certification.models import Program, ProgramAssignment, YearlyHours
+from training.certification.permissions import can_use_program
 from training.core.clock import utcnow
+from training.core.errors import NotFound
 from training.extensions import db
 from training.org.constants import Role
 from training.org.models import Department, User
@@ -160,6 +163,12 @@ def _assignment_condition(flt: RosterFilter, now: datetime) -> ColumnElement[boo
     return User.id.in_(select(ProgramAssignment.user_id).where(*conditions))
 
 
+def require_usable_program(viewer: User, program_id: int | None) -> None:
+    """NotFound for a programme filter the viewer may not use (not even its name leaks into an export)."""
+    if program_id and not can_use_program(viewer, db.session.get(Program, program_id)):
+        raise NotFound(_("认证项目不存在或不可用"))
+
+
 def _build(viewer: User, flt: RosterFilter, year: int, now: datetime) -> _Query:
     """Scope, sub-department (NotFound when outside the scope) and every filter, as SQL conditions."""
     conditions: list[ColumnElement[bool]] = [User.is_active.is_(True),
@@ -167,6 +176,7 @@ def _build(viewer: User, flt: RosterFilter, year: int, now: datetime) -> _Query:
     department = find_department_for_actor(viewer, flt.department_id or None)
     if department is not None:
         conditions.append(Department.path.startswith(department.path, autoescape=True))
+    require_usable_program(viewer, flt.program_id)
     if flt.rank:
         conditions.append(User.rank == flt.rank)
     if flt.q:

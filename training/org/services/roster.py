@@ -242,7 +242,7 @@ def commit_roster(actor: User, content: bytes, filename: str = "") -> RosterResu
             if row.action == "unchanged":
                 continue
             user = _apply_row(actor, row, departments, users.get(row.employee_no), passwords)
-            if row.action == "create" or "部门编码" in row.changes:
+            if row.action == "create" or "部门编码" in row.changes or "职级" in row.changes:
                 placed.append(user)
         record_audit(actor.id, "roster.import", "roster", None, filename=filename,
                      created=preview.count("create"), updated=preview.count("update"),

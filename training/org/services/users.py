@@ -82,7 +82,7 @@ def update_user(actor: User, user: User, data: UserData) -> User:
         raise Conflict(_("工号 %(no)s 已存在", no=data.employee_no))
     before = {"employee_no": user.employee_no, "name": user.name, "department": user.department.code,
               "rank": user.rank, "position": user.position, "email": user.email}
-    moved = user.department_id != data.department.id
+    moved = user.department_id != data.department.id or user.rank != data.rank
     user.employee_no, user.name = data.employee_no.strip(), data.name.strip()
     user.department, user.rank, user.position = data.department, data.rank, data.position.strip()
     user.email = data.email.strip()
@@ -91,7 +91,7 @@ def update_user(actor: User, user: User, data: UserData) -> User:
     record_audit(actor.id, "user.update", "user", user.id,
                  changes={k: [before[k], after[k]] for k in after if before[k] != after[k]})
     db.session.commit()
-    if moved:
+    if moved:  # a new department or rank: rules for it may now apply
         user_placed.send(user)
     return user
 
@@ -107,6 +107,8 @@ def set_user_active(actor: User, user: User, active: bool) -> None:
         user.session_version += 1
     record_audit(actor.id, "user.activate" if active else "user.deactivate", "user", user.id)
     db.session.commit()
+    if active:
+        user_placed.send(user)
 
 
 def reset_password(actor: User, user: User) -> str:
