@@ -29,12 +29,14 @@ from training.extensions import csrf
 from training.org.api import org_api
 from training.org.views.admin import admin_bp
 from training.org.views.auth import auth_bp
-from training.reports import models as report_models  # noqa: F401  (until the reports views import it)
+from training.reports.api import reports_api
+from training.reports.views.dashboard import reports_bp
 
 WEB_BLUEPRINTS = (health_bp, auth_bp, admin_bp, dashboard_bp, learning_bp, editing_bp, bank_bp, exams_bp,
                   exam_manage_bp, exam_console_bp, practice_bp, programs_bp, certificates_bp, learner_certification_bp,
-                  notifications_bp, hr_bp)
-API_BLUEPRINTS = (org_api, courseware_api, question_api, exam_api, exam_manage_api, certification_api, verify_api)
+                  notifications_bp, hr_bp, reports_bp)
+API_BLUEPRINTS = (org_api, courseware_api, question_api, exam_api, exam_manage_api, certification_api, verify_api,
+                  reports_api)
 
 
 def register_all(app: Flask) -> None:

@@ -15,10 +15,13 @@ from question_bank.shipped import load_shipped_questions
 from training.certification.cli import certification_cli
 from training.certification.demo import load_demo_programs
 from training.certification.services.hours import rebuild_yearly_hours
+from training.core.clock import utcnow
 from training.extensions import db
 from training.org.cli import org_cli
 from training.org.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_organisation
 from training.org.models import User
+from training.reports.cli import reports_cli
+from training.reports.services.snapshots import take_snapshot
 
 demo_cli = AppGroup("demo", help="演示数据。")
 
@@ -36,7 +39,20 @@ def demo_load() -> None:
     click.echo(f"考试：新增开放中的考试 {load_demo_exams()} 场（正式考试与模拟考试）。")
     click.echo(f"认证：新增认证项目 {load_demo_programs()} 个（含清川市组织人事部门的分配规则）；"
                f"学时汇总 {rebuild_yearly_hours()} 行。")
+    click.echo(f"报表：生成近 12 个月的部门指标快照 {load_demo_snapshots()} 条。")
     click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}，仅供演示）：" + "、".join(a[0] for a in DEMO_ACCOUNTS))
+
+
+def load_demo_snapshots(months: int = 12) -> int:
+    """The monthly snapshots the trend charts read, for the last ``months`` months (what `flask reports snapshot`
+    run by cron would have recorded); idempotent like the command."""
+    now = utcnow()
+    year, month = now.year, now.month
+    written = 0
+    for _step in range(months):
+        written += take_snapshot(f"{year:04d}-{month:02d}", now=now)
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return written
 
 
 @demo_cli.command("is-empty")
@@ -51,4 +67,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(questions_cli)
     app.cli.add_command(exams_cli)
     app.cli.add_command(certification_cli)
+    app.cli.add_command(reports_cli)
     app.cli.add_command(demo_cli)

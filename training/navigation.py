@@ -17,6 +17,7 @@ from training.core.clock import utcnow
 from training.extensions import SUPPORTED_LOCALES, select_locale
 from training.org.constants import DEPARTMENT_KIND_LABELS, ROLE_LABELS
 from training.org.permissions import can_use_people_admin, can_view_audit_log, is_admin
+from training.reports.permissions import can_use_reports
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ NAV_ITEMS = (
     NavItem("exam_console.index", _l("考试现场"), can_use_console),
     NavItem("bank.review_queue", _l("待审试题"), can_review_questions),
     NavItem("hr.roster", _l("人事工作台"), can_use_hr_workspace),
+    NavItem("reports.index", _l("部门报表"), can_use_reports),
     NavItem("admin.users", _l("人员管理"), can_use_people_admin),
     NavItem("admin.departments", _l("组织机构"), can_use_people_admin),
     NavItem("admin.audit_log", _l("审计日志"), can_view_audit_log),
@@ -53,6 +55,7 @@ def nav_items() -> list[dict]:
     active_prefix = (request.endpoint or "").split(".")[0]
     return [{"url": url_for(item.endpoint), "label": item.label,
              "active": request.endpoint == item.endpoint
+             or (item.endpoint == "reports.index" and active_prefix == "reports")
              or (item.endpoint == "hr.roster" and (active_prefix in ("hr", "programs")
                                                    or request.endpoint == "notifications.hr_reminders"))
              or (item.endpoint == "courseware.courses" and active_prefix == "courseware"
