@@ -68,3 +68,16 @@ def page(playwright_browser):
     page.set_default_timeout(10000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def browser_errors(page):
+    """Script errors, console errors (a CSP violation is one) and failed requests of our pages (the browser's
+    own favicon request aside). A test module may override it (the exam client expects failed requests)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error"
+            and not message.text.startswith("Failed to load resource") else None)
+    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
+    return errors

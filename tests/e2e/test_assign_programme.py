@@ -29,17 +29,6 @@ def setup(app_ctx, org):
     return program, course, hr, learner, outsider
 
 
-@pytest.fixture
-def browser_errors(page):
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error"
-            and not message.text.startswith("Failed to load resource") else None)
-    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
-            if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
-    return errors
-
-
 def log_in(page, base, employee_no):
     page.goto(f"{base}/login")
     page.get_by_label("账号（工号）").fill(employee_no)

@@ -29,19 +29,6 @@ def demo_reports(app, app_ctx):
         take_snapshot(f"{year:04d}-{month + 1:02d}", now=now)
 
 
-@pytest.fixture
-def browser_errors(page):
-    """Script errors, console errors (CSP violations are reported there) and failed requests (listed by the
-    response hook, which leaves out the favicon the app does not serve)."""
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error"
-            and not message.text.startswith("Failed to load resource") else None)
-    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
-            if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
-    return errors
-
-
 def expect_charts_drawn(page, ids=CHARTS):
     for chart_id in ids:
         expect(page.locator(f"#{chart_id} canvas").first).to_be_visible()

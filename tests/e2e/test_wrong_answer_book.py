@@ -28,19 +28,6 @@ def book_setup(app_ctx, org):
     return learner, question_of(body["items"][0])
 
 
-@pytest.fixture
-def browser_errors(page):
-    """Script errors, console errors (a CSP violation is one) and failed requests of our pages (the browser's
-    own favicon request aside)."""
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error"
-            and not message.text.startswith("Failed to load resource") else None)
-    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
-            if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
-    return errors
-
-
 def log_in(page, base):
     page.goto(f"{base}/login")
     page.get_by_label("账号（工号）").fill("X0002")
