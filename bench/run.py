@@ -10,14 +10,14 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import exams, faults, heartbeat, http_baseline, item_analysis, question_bank, roster
+from bench import exams, faults, heartbeat, http_baseline, item_analysis, question_bank, reports, roster
 from bench.harness import ROOT, Section, prepared_database
 
 # A benchmark returns rows (one table titled here) or ``Section``s (tables with their own titles and intros).
 # The exam benchmarks run last: they add their own 55,000 questions, which the bank pages must not see.
 BENCHMARKS = [("HTTP pipeline", http_baseline.run), ("Study heartbeat", heartbeat.run),
               ("Question bank", question_bank.run), ("Exams", exams.run), ("Autosave under worker kills", faults.run),
-              ("Item analysis", item_analysis.run), ("HR roster", roster.run)]
+              ("Item analysis", item_analysis.run), ("HR roster", roster.run), ("Leadership reports", reports.run)]
 REPORT = ROOT / "docs" / "performance.md"
 
 
