@@ -31,7 +31,7 @@ def _months() -> int | None:
     raw = request.args.get("months", "").strip()
     if not raw:
         return DEFAULT_MONTHS
-    months = int(raw) if raw.isdigit() else 0
+    months = int(raw) if raw.isascii() and raw.isdigit() else 0
     return months if MIN_MONTHS <= months <= MAX_MONTHS else None
 
 

@@ -35,6 +35,7 @@ from training.certification.services.roster import (
 from training.core.audit import record_audit
 from training.core.clock import utcnow
 from training.core.errors import PermissionDenied, ValidationFailed
+from training.core.spreadsheets import row_values
 from training.extensions import db
 from training.org.constants import Role
 from training.org.models import Department, User
@@ -126,16 +127,16 @@ def write_workbook(title: str, head: list[str], programmes: list[tuple[int, str]
         sheet.column_dimensions[letter].width = width
     sheet.append(_bold(sheet, [title]))
     for line in head:
-        sheet.append([line])
+        sheet.append(row_values([line]))
     sheet.append([])
     sheet.append(_bold(sheet, [_("工号"), _("姓名"), _("部门"), _("职级"), *(name for _id, name in programmes),
                                _("%(year)d 年学时", year=year), _("目标"), _("差额"), _("最近活动（北京时间）")]))
     count, standing_text = 0, standing_formatter()
     for row in rows:
         by_programme = {standing.program_id: standing for standing in row.programs}
-        sheet.append([row.employee_no, row.name, " / ".join(row.department_path), row.rank,
-                      *(standing_text(by_programme.get(program_id)) for program_id, _name in programmes),
-                      row.hours, row.target, row.shortfall, beijing(row.last_activity)])
+        sheet.append(row_values([row.employee_no, row.name, " / ".join(row.department_path), row.rank,
+                                 *(standing_text(by_programme.get(program_id)) for program_id, _name in programmes),
+                                 row.hours, row.target, row.shortfall, beijing(row.last_activity)]))
         count += 1
     handle = tempfile.NamedTemporaryFile(prefix="egov-export-", suffix=".xlsx", delete=False)  # noqa: SIM115
     handle.close()

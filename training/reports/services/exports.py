@@ -34,6 +34,7 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTempl
 from training.certification.services.exports import beijing
 from training.core.audit import record_audit
 from training.core.clock import utcnow
+from training.core.spreadsheets import row_values
 from training.extensions import db
 from training.org.models import User
 from training.reports.report_types import BAND_LABELS, MIN_GROUP, DepartmentReport, Figures, Mastery
@@ -179,16 +180,16 @@ def workbook_bytes(report: DepartmentReport, now: datetime) -> bytes:
     head = report_head(report, now)
     for table in report_tables(report):
         sheet = book.create_sheet(table.name[:31])
-        sheet.append([f"{report.department.name} · {table.title}"])
+        sheet.append(row_values([f"{report.department.name} · {table.title}"]))
         sheet["A1"].font = Font(bold=True, size=13)
         for line in head:
-            sheet.append([line])
+            sheet.append(row_values([line]))
         sheet.append([])
         sheet.append(table.head)
         for cell in sheet[sheet.max_row]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append([DASH if value is None else value for value in row])
+            sheet.append(row_values(DASH if value is None else value for value in row))
         if not table.rows:
             sheet.append([_("无数据")])
         sheet.column_dimensions["A"].width = 32

@@ -156,11 +156,22 @@ def department_report(viewer: User, code: str, *, months: int = 12, now: datetim
     root = ancestors[0] if ancestors else ref
     wanted = [ref.id, root.id, *(child.id for child in children), *([parent.id] if parent else [])]
     figures = subtree_figures(wanted, months=months, now=now)
+    own = figures[ref.id]
     return DepartmentReport(
-        department=ref, trail=ancestors, months=months, figures=figures[ref.id],
+        department=ref, trail=ancestors, months=months, figures=own,
         children=[(child, figures[child.id]) for child in children],
-        parent=(parent, figures[parent.id]) if parent else None, organisation=(root, figures[root.id]),
-        trend=_trend(ref.id, months, now))
+        parent=(parent, comparable(figures[parent.id], own)) if parent else None,
+        organisation=(root, comparable(figures[root.id], own)), trend=_trend(ref.id, months, now))
+
+
+def comparable(wider: Figures, own: Figures) -> Figures:
+    """A wider group's figures for comparison, suppressed when the people it adds to the viewer's department are
+    fewer than MIN_GROUP: otherwise wider minus own would reveal a small group (possibly outside the scope)."""
+    if 0 < wider.headcount - own.headcount < MIN_GROUP:
+        return Figures(headcount=wider.headcount, suppressed=True, required_enrolments=None, completion_rate=None,
+                       hours_avg=None, hours_at_target_rate=None, exam_participants=None,
+                       exam_participation_rate=None, exam_pass_rate=None)
+    return wider
 
 
 def person_profile(viewer: User, employee_no: str, *, months: int = 12, now: datetime | None = None,
