@@ -175,4 +175,4 @@ def test_the_command_snapshots_the_current_month_by_default(app, org, people):
         past = runner.invoke(reports_cli, ["snapshot", "--month", MAY])
     assert result.exit_code == 0 and f"报表快照 {JUNE}：7 个部门" in result.output
     assert past.exit_code == 0 and len(stored(MAY)) == len(stored(JUNE)) == 7
-    assert refused.exit_code == 2 and "not a month" in refused.output
+    assert refused.exit_code == 2 and "YYYY-MM" in refused.output and "not a month" in refused.output

@@ -20,5 +20,5 @@ def snapshot_command(month: str | None) -> None:
     try:
         count = take_snapshot(month)
     except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--month") from error
+        raise click.BadParameter(f"应为本月或之前的月份，格式 YYYY-MM（{error}）", param_hint="--month") from error
     click.echo(f"报表快照 {month}：{count} 个部门。")
